@@ -1,0 +1,25 @@
+"""paperwire's exceptions: each says what was wrong and, where it helps, what is allowed."""
+
+from __future__ import annotations
+
+
+class PaperwireError(Exception):
+    """Base class: an error meant for the user, shown without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(PaperwireError):
+    """Settings or arguments that cannot work."""
+
+    exit_code = 2
+
+
+class SourceError(PaperwireError):
+    """An input could not be read at all (unreachable server, missing file, wrong format)."""
+
+
+class NotFound(PaperwireError):
+    """Something asked for by id does not exist."""
+
+    exit_code = 4

@@ -1,0 +1,111 @@
+"""Opening the database: engine set-up per dialect and schema migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from paperwire.errors import ConfigError
+from paperwire.settings import Settings
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL: readers never block the writer; NORMAL is durable at each commit in WAL mode.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, with the directory of a SQLite file created."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database URL {url!r} is not valid: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except (NoSuchModuleError, ModuleNotFoundError) as exc:
+            raise ConfigError(
+                "PostgreSQL needs its driver: pip install 'paperwire[postgres]'"
+            ) from exc
+    raise ConfigError(
+        f"database {parsed.get_backend_name()!r} is not supported: use sqlite:///PATH or "
+        "postgresql+psycopg://USER:PASS@HOST/DB"
+    )
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> bool:
+    """Bring the schema to the newest migration; True when something was applied."""
+    cfg = _alembic_config()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    try:
+        with engine.begin() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head:
+                return False
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise ConfigError(f"cannot open the database: {exc.orig}") from exc
+    log.info("database migrated from %s to %s", current, head)
+    return True
+
+
+class Store:
+    """A migrated database. Everything that reads or writes papers takes one of these."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(settings: Settings | None = None, *, url: str | None = None) -> Store:
+    """Open (and migrate) the store named by `url` or the settings."""
+    settings = settings or Settings()
+    engine = make_engine(url or settings.db_url)
+    migrate(engine)
+    return Store(engine)
