@@ -10,6 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from httpserver import RecordedServer, Route
+from paperwire.store import Store, open_store
+from pg import PostgresServer, start_server
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PAPERWIRE_SHARED", REPO.parent / "shared"))
@@ -48,3 +50,35 @@ def serve() -> Iterator[object]:
     yield start
     for srv in servers:
         srv.__exit__(None, None, None)
+
+
+# --- databases: a real PostgreSQL server per session (tests/pg.py), a fresh database per test --
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (skipped, or failed under PAPERWIRE_REQUIRE_POSTGRES=1,
+    when Debian's postgresql is not installed)."""
+    server = start_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database: `postgresql+psycopg://postgres@127.0.0.1:<port>/<db>`."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An opened (migrated) store on a fresh SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'paperwire.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    opened = open_store(url=url)
+    yield opened
+    opened.close()

@@ -36,6 +36,8 @@ ingest_app = typer.Typer(help="Bring papers in from a source.", no_args_is_help=
 papers_app = typer.Typer(help="List and show stored papers.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(papers_app, name="papers")
+bench_app = typer.Typer(help="Benchmarks (figures with a same-run baseline).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 out = Console()
 err = Console(stderr=True)
 
@@ -442,6 +444,35 @@ def papers_show(
     out.print(row["abstract"], highlight=False)
 
 
+# --- bench -----------------------------------------------------------------------------------
+
+
+@bench_app.command("ingest")
+def bench_ingest_cmd(paths: PathsArg, as_json: JsonOpt = False) -> None:
+    """Ingest throughput on SQLite over per-day JSONL files, against same-run baselines."""
+    from paperwire.bench.ingest import bench_ingest
+
+    result = bench_ingest(paths)
+    if as_json:
+        _emit_json(result)
+        return
+    first, base = result["first_run"], result["baseline_naive_sqlite"]
+    out.print(
+        f"{result['records']:,} records -> {result['papers']:,} papers from {result['files']} files"
+    )
+    out.print(
+        f"first run: {first['records_per_s']:,} records/s ({first['seconds']} s); "
+        f"re-run: {result['second_run']['records_per_s']:,} records/s, "
+        f"{result['second_run']['new']} new"
+    )
+    out.print(
+        f"baselines: parse only {result['baseline_parse_only']['records_per_s']:,}/s "
+        f"(ratio {result['ratio_vs_parse_only']}), naive sqlite insert "
+        f"{base['records_per_s']:,}/s (ratio {result['ratio_vs_naive_sqlite']})"
+    )
+    out.print(f"machine: {result['machine']}")
+
+
 # --- demo ------------------------------------------------------------------------------------
 
 
@@ -466,7 +497,10 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit with their code."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode, click returns the code of a `typer.Exit` instead of raising it.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PaperwireError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
@@ -482,9 +516,11 @@ def main(argv: list[str] | None = None) -> None:
 def _usage_or_raise(exc: Exception) -> None:
     import click
 
-    if isinstance(exc, click.exceptions.Abort):
+    # Recent typer vendors its own click: its exceptions are not click's.
+    if isinstance(exc, click.exceptions.Abort | typer.Abort):
         sys.exit(130)
-    if isinstance(exc, click.ClickException):
+    usage = getattr(typer, "TyperException", click.ClickException)
+    if isinstance(exc, click.ClickException | usage):
         exc.show()
         sys.exit(exc.exit_code)
     raise exc

@@ -77,7 +77,7 @@ def _json_item(line: Line, parse: Parser) -> Item:
 
 def _text(obj: dict[str, Any], name: str) -> str | None:
     value = obj.get(name)
-    if value is None:
+    if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise TypeError(f"{name} should be a string, not {type(value).__name__}")

@@ -46,12 +46,21 @@ def banner_day(text: str, *, year: int | None, today: date) -> date | None:
     if not m:
         return None
     month, day = _MONTHS.index(m.group(1).lower()) + 1, int(m.group(2))
-    if m.group(3):
-        return date(int(m.group(3)), month, day)
-    if year is not None:
-        return date(year, month, day)
-    guess = date(today.year, month, day)
-    return guess if guess <= today else date(today.year - 1, month, day)
+    try:
+        if m.group(3):
+            return date(int(m.group(3)), month, day)
+        if year is not None:
+            return date(year, month, day)
+    except ValueError:
+        return None  # "Feb 30", or Feb 29 of a common year
+    for y in range(today.year, today.year - 8, -1):  # Feb 29 is only in leap years
+        try:
+            guess = date(y, month, day)
+        except ValueError:
+            continue
+        if guess <= today:
+            return guess
+    return None
 
 
 class ListingPages:
@@ -97,6 +106,8 @@ class ListingPages:
             banner = banner_day(line, year=self.year, today=self.today)
             if banner is not None:
                 day = self.day or banner
+            elif _BANNER.fullmatch(line):
+                yield Rejected(origin, f"date banner {line!r} is not a day")
             elif title is None and len(line) > TITLE_MAX:
                 yield Rejected(origin, "abstract without a title line before it")
             elif title is None:

@@ -25,7 +25,7 @@ MUTABLE = [c.name for c in papers.columns if c.name not in ("pk", "first_seen", 
 class Outcome(enum.StrEnum):
     NEW = "new"
     UPDATED = "updated"
-    MERGED = "merged"  # joined an existing paper from another source or by DOI/title
+    MERGED = "merged"  # joined a paper first stored from another source
     UNCHANGED = "unchanged"
 
 
@@ -46,18 +46,18 @@ class _Batch:
         if row not in bucket:
             bucket.append(row)
 
-    def find(self, rec: PaperRecord, tkey: str) -> tuple[merge.Row | None, bool]:
-        """The stored paper this record is, and whether it matched by arXiv id."""
+    def find(self, rec: PaperRecord, tkey: str) -> merge.Row | None:
+        """The stored paper this record is, if any."""
         if rec.arxiv_id and rec.arxiv_id in self.by_arxiv:
-            return self.by_arxiv[rec.arxiv_id], True
+            return self.by_arxiv[rec.arxiv_id]
         if rec.doi and rec.doi in self.by_doi:
             row = self.by_doi[rec.doi]
             if not (rec.arxiv_id and row["arxiv_id"] and rec.arxiv_id != row["arxiv_id"]):
-                return row, False
+                return row
         for row in self.by_title.get(tkey, []):
             if merge.same_paper_by_title(row, rec):
-                return row, False
-        return None, False
+                return row
+        return None
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -83,7 +83,7 @@ def _load_matches(conn: Connection, records: list[PaperRecord], tkeys: list[str]
 
 
 def _apply(batch: _Batch, rec: PaperRecord, tkey: str) -> tuple[merge.Row, Outcome]:
-    row, by_id = batch.find(rec, tkey)
+    row = batch.find(rec, tkey)
     if row is None:
         row = merge.new_row(rec)
         row["_new"] = True
@@ -97,27 +97,37 @@ def _apply(batch: _Batch, rec: PaperRecord, tkey: str) -> tuple[merge.Row, Outco
         row.setdefault("_aliases", []).append(old_id)
     row["_dirty"] = True
     batch.add(row)
-    if row.get("_new"):
-        return row, Outcome.NEW
-    return row, Outcome.UPDATED if (by_id and had_source) else Outcome.MERGED
+    return row, Outcome.UPDATED if had_source else Outcome.MERGED
+
+
+def _taken_ids(conn: Connection, wanted: set[str]) -> set[str]:
+    """Those of `wanted` that a paper has as its id or as an old id (alias)."""
+    taken: set[str] = set()
+    for chunk in _chunks(sorted(wanted)):
+        taken.update(conn.scalars(select(papers.c.id).where(papers.c.id.in_(chunk))))
+        alias = paper_aliases.c.alias
+        taken.update(conn.scalars(select(alias).where(alias.in_(chunk))))
+    return taken
 
 
 def _unique_ids(conn: Connection, rows: list[merge.Row]) -> None:
-    """Different papers with the same title (and unrelated authors) get distinct ids."""
-    hashed = [r for r in rows if r["id"].startswith("title-")]
-    taken: set[str] = set()
-    for chunk in _chunks([r["id"] for r in hashed]):
-        taken.update(
-            conn.scalars(
-                select(papers.c.id).where(papers.c.id.like("title-%")).where(papers.c.id.in_(chunk))
-            )
-        )
-    for row in hashed:
-        base, n = row["id"], 1
-        while row["id"] in taken:
-            n += 1
-            row["id"] = f"{base}-{n}"
-        taken.add(row["id"])
+    """Different papers with the same title (and unrelated authors) get distinct ids: the first
+    of title-<hash>, title-<hash>-2, -3, ... that no paper has, now or as an old id."""
+    pending = [(r, r["id"]) for r in rows if r["id"].startswith("title-")]
+    used: set[str] = set()
+    n = 1
+    while pending:
+        for row, base in pending:
+            row["id"] = base if n == 1 else f"{base}-{n}"
+        taken = used | _taken_ids(conn, {row["id"] for row, _ in pending})
+        waiting = []
+        for row, base in pending:
+            if row["id"] in taken:
+                waiting.append((row, base))
+            else:
+                taken.add(row["id"])
+                used.add(row["id"])
+        pending, n = waiting, n + 1
 
 
 def _write(conn: Connection, rows: list[merge.Row], now: datetime) -> None:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian's PostgreSQL, the package with its test extras) and runs
+# the whole suite. Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing Debian's postgresql for the store tests"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+export PAPERWIRE_REQUIRE_POSTGRES=1
+python3 -m pytest "$@"
