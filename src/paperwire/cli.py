@@ -514,15 +514,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _usage_or_raise(exc: Exception) -> None:
-    import click
-
-    # Recent typer vendors its own click: its exceptions are not click's.
-    if isinstance(exc, click.exceptions.Abort | typer.Abort):
+    # typer (>= 0.29) carries its own click: usage errors are TyperExceptions.
+    if isinstance(exc, typer.Abort):
         sys.exit(130)
-    usage = getattr(typer, "TyperException", click.ClickException)
-    if isinstance(exc, click.ClickException | usage):
-        exc.show()
-        sys.exit(exc.exit_code)
+    if isinstance(exc, typer.TyperException):
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"error: {exc}", highlight=False)
+        sys.exit(getattr(exc, "exit_code", 2))
     raise exc
 
 
