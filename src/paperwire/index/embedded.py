@@ -1,0 +1,377 @@
+"""The embedded backend: lexical BM25F, dense vectors and MaxSim token rerank in plain files.
+
+Folder layout: `lexical/`, `dense/`, `tokens/` (each written atomically by its part),
+`embedded.npz` (which text each embedded key was encoded from) and `embedlog/` (batches the
+embedding job finished since the last fold; folded in on load). `state.json` holds the store
+watermark the index has seen.
+
+Search modes:
+- bm25: the lexical index alone.
+- dense: the encoder's cosine alone (papers not embedded yet are invisible to it).
+- hybrid: fusion of the lexical and dense top `depth` lists.
+- hybrid+rerank: the same two lists plus a third, ColBERT MaxSim of the query's token vectors
+  against each candidate's 1-bit token vectors, fused by RRF.
+Hybrid modes use whatever is embedded: a paper without vectors still ranks through BM25.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from paperwire.index.backend import IndexBackend, Mode, Query
+from paperwire.index.base import Doc, Hits, top_k
+from paperwire.index.dense import DenseIndex
+from paperwire.index.embedlog import EmbedLog, text_hash
+from paperwire.index.encoders import Encoder, load_encoder
+from paperwire.index.fusion import rrf, score_fusion
+from paperwire.index.late import TokenStore
+from paperwire.index.lexical import LexicalIndex, LexQuery
+
+log = logging.getLogger(__name__)
+STATE_VERSION = 1
+DATE_SORT_POOL = 1000
+QUERY_CACHE = 1024  # sort:date orders this many most relevant matches by date
+
+
+@dataclass
+class FusionConfig:
+    """How lists are combined; defaults picked on SciFact *train* (see README)."""
+
+    method: Literal["rrf", "score"] = "rrf"
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # lexical, dense, maxsim
+    depth: int = 100  # candidates taken from each list
+    rrf_k: int = 60
+
+
+@dataclass
+class IndexState:
+    version: int = STATE_VERSION
+    watermark: str | None = None  # newest store `modified` the index has seen (ISO)
+    store_papers: int = 0
+    encoder: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class EmbeddedIndex(IndexBackend):
+    def __init__(
+        self,
+        folder: Path | None = None,
+        *,
+        encoder: Encoder | None = None,
+        encoder_spec: str | None = None,
+        fusion: FusionConfig | None = None,
+    ) -> None:
+        self.folder = Path(folder) if folder else None
+        self._encoder, self.encoder_spec = encoder, encoder_spec
+        self.fusion = fusion or FusionConfig()
+        self.lexical = LexicalIndex()
+        self.dense: DenseIndex | None = None
+        self.tokens: TokenStore | None = None
+        self.embedded: dict[int, int] = {}  # key -> hash of the text its vectors came from
+        self.state = IndexState()
+        self._folded_seq = -1
+        self.query_vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    # --- opening and saving ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: Path, **kwargs: Any) -> EmbeddedIndex:
+        """Load what is in `folder` (an empty index when nothing is there yet)."""
+        index = cls(folder, **kwargs)
+        folder = Path(folder)
+        if (folder / "lexical").exists():
+            index.lexical = LexicalIndex.load(folder / "lexical")
+        if (folder / "dense").exists():
+            index.dense = DenseIndex.load(folder / "dense")
+        if (folder / "tokens").exists():
+            index.tokens = TokenStore.load(folder / "tokens")
+        if (folder / "embedded.npz").exists():
+            with np.load(folder / "embedded.npz") as z:
+                index.embedded = dict(zip(z["keys"].tolist(), z["hashes"].tolist(), strict=True))
+        if (folder / "state.json").exists():
+            index.state = IndexState(**json.loads((folder / "state.json").read_text()))
+        index._replay_log()
+        return index
+
+    def _log(self) -> EmbedLog | None:
+        return EmbedLog(self.folder / "embedlog") if self.folder else None
+
+    def _replay_log(self) -> None:
+        """Fold in batches the embedding job finished after the last save (in memory)."""
+        embed_log = self._log()
+        for chunk in embed_log.read() if embed_log else []:
+            self.add_vectors(chunk.keys, chunk.hashes, chunk.pooled, chunk.tokens)
+            self._folded_seq = chunk.seq
+
+    def save(self) -> None:
+        """Write every part (each atomically), then the state; then drop folded log chunks."""
+        if self.folder is None:
+            return
+        self.lexical.save(self.folder / "lexical")
+        self._save_embeddings()
+        self._write_state()
+
+    def _save_embeddings(self) -> None:
+        assert self.folder is not None
+        if self.dense is not None:
+            self.dense.save(self.folder / "dense")
+        if self.tokens is not None:
+            self.tokens.save(self.folder / "tokens")
+        keys = np.fromiter(self.embedded.keys(), np.int64, len(self.embedded))
+        hashes = np.fromiter(self.embedded.values(), np.int64, len(self.embedded))
+        tmp = self.folder / "embedded.tmp.npz"
+        np.savez(tmp, keys=keys, hashes=hashes)
+        os.replace(tmp, self.folder / "embedded.npz")
+        embed_log = self._log()
+        if embed_log is not None and self._folded_seq >= 0:
+            embed_log.clear(self._folded_seq)
+
+    def _write_state(self) -> None:
+        assert self.folder is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / "state.tmp.json"
+        tmp.write_text(json.dumps(asdict(self.state), indent=1))
+        os.replace(tmp, self.folder / "state.json")
+
+    # --- the encoder ---------------------------------------------------------------------
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = load_encoder(self.encoder_spec)
+        return self._encoder
+
+    def _query_vectors(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(pooled, token vectors) of a query, remembered for the most recent queries."""
+        found = self.query_vectors.get(text)
+        if found is None:
+            pooled, tokens = self.encoder.encode_both([text], kind="query")
+            found = self.query_vectors[text] = (pooled[0], tokens[0])
+            while len(self.query_vectors) > QUERY_CACHE:
+                self.query_vectors.pop(next(iter(self.query_vectors)))
+        return found
+
+    # --- writes --------------------------------------------------------------------------
+
+    def upsert(self, docs: Sequence[Doc]) -> None:
+        self.lexical.add(docs)
+        stale = [
+            d.key
+            for d in docs
+            if d.key in self.embedded and self.embedded[d.key] != text_hash(d.text())
+        ]
+        self._drop_vectors(stale)
+
+    def remove(self, keys: Iterable[int]) -> None:
+        keys = list(keys)
+        self.lexical.remove(keys)
+        self._drop_vectors(keys)
+
+    def _drop_vectors(self, keys: list[int]) -> None:
+        if not keys:
+            return
+        for key in keys:
+            self.embedded.pop(key, None)
+        if self.dense is not None:
+            self.dense.remove(keys)
+        if self.tokens is not None:
+            self.tokens.remove(keys)
+
+    def needs_embedding(self, docs: Sequence[Doc]) -> list[Doc]:
+        """The docs whose current text has no vectors yet."""
+        return [d for d in docs if self.embedded.get(d.key) != text_hash(d.text())]
+
+    def embed(self, docs: Sequence[Doc], *, batch_size: int = 32) -> None:
+        """Encode docs and keep their vectors; each call is one durable log chunk."""
+        if not docs:
+            return
+        pooled, tokens = self.encoder.encode_both(
+            [d.text() for d in docs], kind="doc", batch_size=batch_size
+        )
+        keys = np.array([d.key for d in docs], np.int64)
+        hashes = np.array([text_hash(d.text()) for d in docs], np.int64)
+        embed_log = self._log()
+        if embed_log is not None:
+            chunk = embed_log.append(keys.tolist(), hashes.tolist(), pooled, tokens)
+            self._folded_seq = int(chunk.stem[6:])
+        self.add_vectors(keys, hashes, pooled, tokens)
+
+    def add_vectors(
+        self, keys: np.ndarray, hashes: np.ndarray, pooled: np.ndarray, tokens: Sequence[np.ndarray]
+    ) -> None:
+        if self.dense is None:
+            self.dense = DenseIndex(dim=pooled.shape[1], encoder=self.encoder_name())
+        if self.tokens is None:
+            self.tokens = TokenStore(dim=pooled.shape[1], encoder=self.encoder_name())
+        self.dense.add_vectors(keys, pooled.astype(np.float32))
+        self.tokens.add(keys, [np.asarray(t, np.float32) for t in tokens])
+        self.embedded.update(zip(keys.tolist(), hashes.tolist(), strict=True))
+
+    def encoder_name(self) -> str:
+        if self.state.encoder:
+            return self.state.encoder
+        self.state.encoder = self.encoder.name
+        return self.state.encoder
+
+    def fold(self) -> None:
+        """Make the embedding job's finished batches part of the saved indexes."""
+        if self.folder is not None:
+            self._save_embeddings()
+            self._write_state()
+
+    # --- search --------------------------------------------------------------------------
+
+    def _lex_query(self, q: Query, *, text: bool = True) -> LexQuery:
+        return LexQuery(
+            text=q.text if text else "",
+            phrases=list(q.phrases),
+            must=list(q.must),
+            any_of=[list(g) for g in q.any_of],
+            must_not=list(q.must_not),
+            day_from=q.day_from,
+            day_to=q.day_to,
+        )
+
+    def _allowed(self, q: Query) -> np.ndarray | None:
+        """Keys meeting the query's constraints (None: no constraint)."""
+        if not q.constrained:
+            return None
+        hits = self.lexical.search(self._lex_query(q, text=False), k=max(1, len(self.lexical)))
+        return np.sort(hits.keys)
+
+    def _dense_ready(self) -> bool:
+        return self.dense is not None and len(self.dense) > 0
+
+    def search(self, query: Query, *, k: int, mode: Mode = "hybrid") -> Hits:
+        if not query.text.strip():
+            return self.lexical.search(self._lex_query(query), k=k)  # filters only: by date
+        want = max(k, DATE_SORT_POOL) if query.sort == "date" else k
+        if mode == "bm25" or not self._dense_ready():
+            hits = self.lexical.search(
+                self._lex_query(query), k=max(want, self.fusion.depth) if mode != "bm25" else want
+            )
+        elif mode == "dense":
+            qvec, _ = self._query_vectors(query.text)
+            hits = self.dense.search(qvec, want, allow=self._allowed(query))  # type: ignore[union-attr]
+        else:
+            hits = self._hybrid(query, want, rerank=mode == "hybrid+rerank")
+        return self._by_date(hits, k) if query.sort == "date" else _first(hits, k)
+
+    def _hybrid(self, query: Query, k: int, *, rerank: bool) -> Hits:
+        depth = max(k, self.fusion.depth)
+        lexical = self.lexical.search(self._lex_query(query), k=depth)
+        qvec, qtokens = self._query_vectors(query.text)
+        dense = self.dense.search(qvec, depth, allow=self._allowed(query))  # type: ignore[union-attr]
+        lists = [lexical, dense]
+        if rerank and self.tokens is not None and len(self.tokens):
+            lists.append(self._maxsim(qtokens, lists))
+        fused = self._fuse(lists, k)
+        fused.total = max(lexical.total, len(fused))
+        return fused
+
+    def _maxsim(self, qtokens: np.ndarray, lists: list[Hits]) -> Hits:
+        keys = np.unique(np.concatenate([h.keys for h in lists]))
+        scores = self.tokens.maxsim(qtokens, keys)  # type: ignore[union-attr]
+        keep = np.isfinite(scores)
+        return top_k(keys[keep], scores[keep], len(keys))
+
+    def _fuse(self, lists: list[Hits], k: int) -> Hits:
+        weights = list(self.fusion.weights[: len(lists)])
+        if self.fusion.method == "rrf":
+            return rrf(lists, k=k, weights=weights, rrf_k=self.fusion.rrf_k)
+        return score_fusion(lists, k=k, weights=weights)
+
+    def _by_date(self, hits: Hits, k: int) -> Hits:
+        days = self.lexical.days(hits.keys)
+        order = np.lexsort((hits.keys, -hits.scores, -days))[:k]
+        return Hits(hits.keys[order], hits.scores[order], hits.total)
+
+    # --- similar -------------------------------------------------------------------------
+
+    def similar(
+        self,
+        *,
+        keys: Sequence[int] = (),
+        text: str | None = None,
+        k: int,
+        query: Query | None = None,
+    ) -> Hits:
+        """Dense neighbours of the papers' mean vector (or of the text's), fused with BM25 over
+        the text's most distinctive terms; the given papers themselves are left out."""
+        query = query or Query()
+        exclude = np.asarray(sorted(set(keys)), np.int64)
+        depth = max(k + len(exclude), self.fusion.depth)
+        lists = []
+        if text:
+            lex = LexQuery(
+                text=self.lexical.distinctive_terms(text, 32),
+                phrases=[],
+                must=list(query.must),
+                any_of=[list(g) for g in query.any_of],
+                must_not=list(query.must_not),
+                day_from=query.day_from,
+                day_to=query.day_to,
+            )
+            lists.append(self.lexical.search(lex, k=depth))
+        vec = self._similar_vector(exclude, text)
+        if vec is not None:
+            lists.append(self.dense.search(vec, depth, allow=self._allowed(query)))  # type: ignore[union-attr]
+        lists = [_without(h, exclude) for h in lists]
+        if not lists:
+            return Hits.empty()
+        return rrf(lists, k=k) if len(lists) > 1 else _first(lists[0], k)
+
+    def _similar_vector(self, keys: np.ndarray, text: str | None) -> np.ndarray | None:
+        if not self._dense_ready():
+            return None
+        if len(keys):
+            found, vecs = self.dense.vectors(keys)  # type: ignore[union-attr]
+            if found.any():
+                mean = vecs[found].mean(axis=0)
+                return mean / max(float(np.linalg.norm(mean)), 1e-12)
+        if text:
+            return self.encoder.encode([text], kind="doc")[0]
+        return None
+
+    # --- status --------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        docs = len(self.lexical)
+        embedded = len(self.dense) if self.dense is not None else 0
+        return {
+            "papers_indexed": docs,
+            "papers_embedded": embedded,
+            "embedded_fraction": round(embedded / docs, 4) if docs else 0.0,
+            "token_vectors": len(self.tokens) if self.tokens is not None else 0,
+            "encoder": self.state.encoder,
+            "watermark": self.state.watermark,
+            "lexical": self.lexical.stats(),
+            "pending_log_chunks": len(self._log().chunks()) if self.folder else 0,  # type: ignore[union-attr]
+            "fusion": asdict(self.fusion),
+        }
+
+
+def _first(hits: Hits, k: int) -> Hits:
+    return Hits(hits.keys[:k], hits.scores[:k], hits.total)
+
+
+def _without(hits: Hits, exclude: np.ndarray) -> Hits:
+    if not len(exclude):
+        return hits
+    keep = ~np.isin(hits.keys, exclude)
+    return Hits(hits.keys[keep], hits.scores[keep], hits.total)
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, (time.perf_counter() - start) * 1000

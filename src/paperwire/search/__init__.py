@@ -1,0 +1,2 @@
+"""Search: reading a user's query (`query`), ranking over the indexes, and showing where a
+result matched (`snippets`)."""

@@ -1,0 +1,148 @@
+"""Search and similar papers as users get them: parse, ask the index, join the store's papers,
+highlight. The CLI, the web pages and `paperwire eval` all come through here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from paperwire.errors import BadQuery, NotFound
+from paperwire.index.backend import MODES, IndexBackend, Mode, Query
+from paperwire.index.base import Hits
+from paperwire.search.query import ParsedQuery, parse_query
+from paperwire.search.snippets import highlight_html
+from paperwire.store import Store
+from paperwire.store.reading import papers_by_pk, pks_for_ids
+
+MAX_PER_PAGE = 100
+MAX_RESULTS = 1000  # deepest result reachable by paging
+MAX_SIMILAR_TEXT = 20_000
+
+
+@dataclass
+class SearchResult:
+    query: str
+    parsed: ParsedQuery
+    mode: str
+    page: int
+    per_page: int
+    total: int
+    took_ms: float
+    hits: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "page": self.page,
+            "per_page": self.per_page,
+            "total": self.total,
+            "took_ms": round(self.took_ms, 1),
+            "sort": self.parsed.sort,
+            "hits": self.hits,
+        }
+
+
+def backend_query(parsed: ParsedQuery) -> Query:
+    """The index's view of a parsed query."""
+    return Query(
+        text=parsed.text,
+        phrases=list(parsed.phrases),
+        must=list(parsed.must),
+        any_of=[list(g) for g in parsed.any_of],
+        must_not=[*parsed.must_not, *parsed.none_of],
+        day_from=parsed.day_from,
+        day_to=parsed.day_to,
+        sort="date" if parsed.sort == "date" else "relevance",
+    )
+
+
+def check_mode(mode: str) -> Mode:
+    if mode not in MODES:
+        raise BadQuery(f"search mode {mode!r} is not one of: {', '.join(MODES)}")
+    return mode
+
+
+def _check_page(page: int, per_page: int) -> None:
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+    if page < 1 or page * per_page > MAX_RESULTS:
+        raise BadQuery(
+            f"page must be between 1 and {MAX_RESULTS // per_page} at {per_page} results per page"
+        )
+
+
+def search(
+    store: Store,
+    index: IndexBackend,
+    query: str,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    mode: str = "hybrid+rerank",
+) -> SearchResult:
+    """One page of results for a query string (see paperwire.search.query for the syntax)."""
+    started = time.perf_counter()
+    parsed = parse_query(query)
+    _check_page(page, per_page)
+    hits = index.search(backend_query(parsed), k=page * per_page, mode=check_mode(mode))
+    start = (page - 1) * per_page
+    page_hits = Hits(hits.keys[start:], hits.scores[start:], hits.total)
+    terms = [parsed.text] if parsed.text else []
+    rows = hydrate(store, page_hits, terms=terms, analyzer=_analyzer(index))
+    took = (time.perf_counter() - started) * 1000
+    return SearchResult(query, parsed, mode, page, per_page, max(hits.total, len(hits)), took, rows)
+
+
+def _analyzer(index: IndexBackend) -> Any:
+    lexical = getattr(index, "lexical", None)
+    return lexical.analyzer.analyze if lexical is not None else None
+
+
+def hydrate(
+    store: Store, hits: Hits, *, terms: Sequence[str] = (), analyzer: Any = None
+) -> list[dict[str, Any]]:
+    """The papers of these hits, in order, with score and a highlighted abstract snippet.
+    Keys the store no longer has are skipped."""
+    rows = papers_by_pk(store, hits.keys.tolist())
+    out = []
+    for key, score in hits.pairs():
+        row = rows.get(key)
+        if row is None:
+            continue
+        row["score"] = round(score, 6)
+        row["snippet_html"] = highlight_html(row["abstract"], list(terms), analyzer=analyzer)
+        out.append(row)
+    return out
+
+
+def similar(
+    store: Store,
+    index: IndexBackend,
+    *,
+    ids: Sequence[str] = (),
+    text: str | None = None,
+    k: int = 10,
+    filters: str = "",
+) -> list[dict[str, Any]]:
+    """Papers like these papers (by id) or like a pasted abstract, optionally within filters
+    given in the search syntax (e.g. `cat:cs.CL year:2025..`)."""
+    if not ids and not (text and text.strip()):
+        raise BadQuery("give paper ids or a text to find similar papers")
+    if text and len(text) > MAX_SIMILAR_TEXT:
+        raise BadQuery(f"the text is {len(text):,} characters; at most {MAX_SIMILAR_TEXT:,}")
+    if not 1 <= k <= MAX_PER_PAGE:
+        raise BadQuery(f"k must be between 1 and {MAX_PER_PAGE}")
+    pks = pks_for_ids(store, list(ids))
+    missing = [i for i in ids if i not in pks]
+    if missing:
+        raise NotFound(f"no paper with id {', '.join(map(repr, missing))}")
+    basis = list(papers_by_pk(store, list(pks.values())).values())
+    joined = " ".join(f"{p['title']}. {p['abstract']}" for p in basis)
+    parsed = parse_query(filters)
+    hits = index.similar(
+        keys=list(pks.values()), text=(text or joined).strip(), k=k, query=backend_query(parsed)
+    )
+    return hydrate(store, hits)

@@ -1,0 +1,94 @@
+"""Reads for the index and search layers: papers in bulk by modification time, and by pk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from paperwire.store.db import Store
+from paperwire.store.papers import CHUNK, PUBLIC, listing_day
+from paperwire.store.schema import papers
+
+INDEX_COLUMNS = [
+    papers.c.pk,
+    papers.c.id,
+    papers.c.title,
+    papers.c.abstract,
+    papers.c.authors,
+    papers.c.categories,
+    papers.c.code_links,
+    listing_day.label("day"),
+    papers.c.modified,
+]
+
+
+def iter_for_index(
+    store: Store, *, since: datetime | None = None, batch: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """Papers modified at or after `since` (all when None), in pk order, a batch at a time.
+
+    `at or after`: rows written in the same instant as the watermark are re-read, never missed.
+    """
+    last_pk = -1
+    while True:
+        stmt = select(*INDEX_COLUMNS).where(papers.c.pk > last_pk)
+        if since is not None:
+            stmt = stmt.where(papers.c.modified >= since)
+        stmt = stmt.order_by(papers.c.pk).limit(batch)
+        with store.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        if not rows:
+            return
+        yield rows
+        last_pk = rows[-1]["pk"]
+
+
+def store_watermark(store: Store) -> tuple[int, datetime | None]:
+    """(number of papers, newest modification time): what an up-to-date index has seen."""
+    with store.engine.connect() as conn:
+        count, newest = conn.execute(select(func.count(), func.max(papers.c.modified))).one()
+    return int(count), newest
+
+
+def papers_by_pk(store: Store, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Public paper rows for these pks (missing pks are simply absent)."""
+    found: dict[int, dict[str, Any]] = {}
+    wanted = [int(p) for p in pks]
+    with store.engine.connect() as conn:
+        for i in range(0, len(wanted), CHUNK):
+            chunk = wanted[i : i + CHUNK]
+            stmt = select(papers.c.pk, *PUBLIC).where(papers.c.pk.in_(chunk))
+            for row in conn.execute(stmt):
+                data = dict(row._mapping)
+                found[data.pop("pk")] = data
+    return found
+
+
+def pks_for_ids(store: Store, ids: Sequence[str]) -> dict[str, int]:
+    """Paper id (or old id / versioned arXiv id) -> pk, for the ids that exist."""
+    from paperwire.errors import NotFound
+    from paperwire.store.papers import get_paper
+
+    out: dict[str, int] = {}
+    for paper_id in ids:
+        try:
+            row = get_paper(store, paper_id)
+        except NotFound:
+            continue
+        with store.engine.connect() as conn:
+            pk = conn.scalar(select(papers.c.pk).where(papers.c.id == row["id"]))
+        if pk is not None:
+            out[paper_id] = int(pk)
+    return out
+
+
+def count_modified_since(store: Store, since: datetime | None) -> int:
+    """Papers modified after `since` (all papers when None): how far an index lags."""
+    stmt = select(func.count()).select_from(papers)
+    if since is not None:
+        stmt = stmt.where(papers.c.modified > since)
+    with store.engine.connect() as conn:
+        return int(conn.scalar(stmt) or 0)
