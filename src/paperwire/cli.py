@@ -452,7 +452,7 @@ def papers_show(
 
 ModeOpt = Annotated[
     str | None,
-    typer.Option("--mode", help="bm25, dense, hybrid or hybrid+rerank (PAPERWIRE_SEARCH_MODE)."),
+    typer.Option("--mode", help="bm25, hybrid or hybrid+rerank (PAPERWIRE_SEARCH_MODE)."),
 ]
 
 
@@ -669,7 +669,9 @@ def eval_beir(
     from paperwire.search.service import check_mode
 
     settings = _settings(ctx)
-    chosen = [check_mode(m.strip()) for m in modes.split(",") if m.strip()]
+    from paperwire.index.backend import MODES
+
+    chosen = [check_mode(m.strip(), allowed=MODES) for m in modes.split(",") if m.strip()]
     bar, update = _bar("eval")
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -801,7 +803,8 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except PaperwireError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        # soft_wrap: one line however long (a narrow or non-terminal stderr would wrap it).
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 
 class PaperwireError(Exception):
-    """Base class: an error meant for the user, shown without a traceback."""
+    """Base class: an error meant for the user, shown without a traceback. `http_status` is
+    what the web answers with when one escapes a request."""
 
     exit_code = 1
+    http_status = 500
 
 
 class ConfigError(PaperwireError):
@@ -18,11 +20,21 @@ class ConfigError(PaperwireError):
 class SourceError(PaperwireError):
     """An input could not be read at all (unreachable server, missing file, wrong format)."""
 
+    http_status = 502
+
+
+class BadRequest(PaperwireError):
+    """A request parameter that cannot be used (a malformed day, a page past the end, ...)."""
+
+    exit_code = 2
+    http_status = 400
+
 
 class NotFound(PaperwireError):
     """Something asked for by id does not exist."""
 
     exit_code = 4
+    http_status = 404
 
 
 class BadQuery(PaperwireError):
@@ -30,6 +42,7 @@ class BadQuery(PaperwireError):
     query as typed, of the part that is wrong (a UI can put a caret under it)."""
 
     exit_code = 2
+    http_status = 400
 
     def __init__(self, message: str, *, position: int = 0) -> None:
         super().__init__(message)

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     )
     search_mode: str = Field(
         default="hybrid+rerank",
-        description="Default search mode: bm25, dense, hybrid or hybrid+rerank.",
+        description="Default search mode: bm25, hybrid or hybrid+rerank.",
     )
     ingest_batch_size: int = Field(
         default=1000, description="Records written per transaction (and per checkpoint)."

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -129,7 +128,8 @@ def _rss_mb() -> dict[str, float]:
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     return {
         "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # VmHWM, not ru_maxrss: the latter survives exec and would report the parent's peak.
+        "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
     }
 
 

@@ -14,6 +14,9 @@ from paperwire.index.base import Doc, Hits
 
 Mode = Literal["bm25", "dense", "hybrid", "hybrid+rerank"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid", "hybrid+rerank")
+# What users may pick: dense alone scores below BM25 on SciFact, so it is an evaluation
+# baseline (`paperwire eval`), not a search mode.
+USER_MODES: tuple[Mode, ...] = ("bm25", "hybrid", "hybrid+rerank")
 
 
 @dataclass(slots=True)

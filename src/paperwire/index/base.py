@@ -58,6 +58,7 @@ def top_k(keys: np.ndarray, scores: np.ndarray, k: int) -> Hits:
     """The k best (score descending, then key ascending: rankings are deterministic)."""
     if len(keys) == 0 or k <= 0:
         return Hits.empty()
+    total = len(keys)  # all candidates, counted before the cut below
     if len(keys) > k:
         # argpartition on a slightly larger cut keeps ties at the boundary for the exact sort.
         part = np.argpartition(-scores, k - 1)[:k]
@@ -65,7 +66,7 @@ def top_k(keys: np.ndarray, scores: np.ndarray, k: int) -> Hits:
         part = np.flatnonzero(scores >= cut)
         keys, scores = keys[part], scores[part]
     order = np.lexsort((keys, -scores))[:k]
-    return Hits(keys[order].astype(np.int64), scores[order].astype(np.float32), len(keys))
+    return Hits(keys[order].astype(np.int64), scores[order].astype(np.float32), total)
 
 
 class IndexPart(ABC):

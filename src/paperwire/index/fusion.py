@@ -47,15 +47,16 @@ def _normalise(scores: np.ndarray, method: str) -> np.ndarray:
 def score_fusion(
     lists: Sequence[Hits], *, k: int, weights: Sequence[float] | None = None, method: str = "minmax"
 ) -> Hits:
-    """Weighted sum of per-list normalised scores; a key absent from a list gets that list's
-    minimum (0 after min-max), as if it ranked just below the cut."""
+    """Weighted sum of per-list normalised scores; a key absent from a list gets 0 after min-max
+    (the z-score list's minimum), as if it ranked just below the cut."""
     keys = _union(lists)
     total = np.zeros(len(keys), np.float64)
     for hits, w in zip(lists, weights or [1.0] * len(lists), strict=True):
         if not len(hits):
             continue
         norm = _normalise(hits.scores.astype(np.float64), method)
-        column = np.full(len(keys), norm.min())
+        # Absent from a list: as if just below its last hit (0 after min-max).
+        column = np.full(len(keys), 0.0 if method == "minmax" else norm.min())
         column[np.searchsorted(keys, hits.keys)] = norm
         total += w * column
     return top_k(keys, total.astype(np.float32), k)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paperwire.errors import BadQuery, NotFound
-from paperwire.index.backend import MODES, IndexBackend, Mode, Query
+from paperwire.index.backend import USER_MODES, IndexBackend, Mode, Query
 from paperwire.index.base import Hits
 from paperwire.search.query import ParsedQuery, parse_query
 from paperwire.search.snippets import highlight_html
@@ -59,10 +59,11 @@ def backend_query(parsed: ParsedQuery) -> Query:
     )
 
 
-def check_mode(mode: str) -> Mode:
-    if mode not in MODES:
-        raise BadQuery(f"search mode {mode!r} is not one of: {', '.join(MODES)}")
-    return mode
+def check_mode(mode: str, *, allowed: tuple[Mode, ...] = USER_MODES) -> Mode:
+    for known in allowed:
+        if mode == known:
+            return known
+    raise BadQuery(f"search mode {mode!r} is not one of: {', '.join(allowed)}")
 
 
 def _check_page(page: int, per_page: int) -> None:

@@ -147,7 +147,9 @@ def _write(conn: Connection, rows: list[merge.Row], now: datetime) -> None:
         upd = (
             update(papers)
             .where(papers.c.pk == bindparam("b_pk"))
-            .values({k: bindparam(f"b_{k}") for k in MUTABLE})
+            .values(
+                {k: bindparam(f"b_{k}") for k in MUTABLE} | {"modified": bindparam("b_modified")}
+            )
         )
         conn.execute(upd, params)
         aliases = [
