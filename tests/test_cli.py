@@ -315,7 +315,7 @@ def test_console_script_exit_codes(home: Path) -> None:
 
 
 def test_demo(home: Path) -> None:
-    result = invoke("demo")
+    result = invoke("demo", "--no-serve", "--no-embed")
     assert result.exit_code == 0
     m = re.search(r"paperwire demo: (\d+) papers of (\S+)", result.stdout)
     assert m is not None, result.stdout[:2000]

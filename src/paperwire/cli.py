@@ -774,25 +774,71 @@ def bench_search_cmd(
     _emit_json(result)
 
 
+# --- serve -----------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    index_update: Annotated[
+        bool,
+        typer.Option(
+            "--index-update/--no-index-update", help="Index new papers once before serving."
+        ),
+    ] = True,
+) -> None:
+    """Serve the web site and the JSON API (/docs) until interrupted."""
+    from paperwire.web.serve import run as run_server
+
+    run_server(_settings(ctx), host=host, port=port, workers=workers, update_index=index_update)
+
+
 # --- demo ------------------------------------------------------------------------------------
 
 
 @app.command()
-def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Build the demo store from the bundled corpus and print the latest day's papers."""
+def demo(
+    ctx: typer.Context,
+    serve_site: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the site when the demo is built.")
+    ] = True,
+    embed: Annotated[
+        bool, typer.Option("--embed/--no-embed", help="Compute embeddings (~2 minutes).")
+    ] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the demo store and index from the bundled corpus, print the latest day's papers,
+    then serve the site at http://127.0.0.1:8000 (Ctrl-C stops it; re-running is quick)."""
     from paperwire.demo import build_demo
+    from paperwire.index.manager import embed_index, open_index, update_index
     from paperwire.store.papers import latest_day, list_papers
 
+    settings = _settings(ctx)
     with _store(ctx) as store:
         summaries = build_demo(store)
+        index = open_index(settings)
+        update_index(store, index)
+        if embed:
+            bar, progress = _bar("embed the demo corpus")
+            with bar:
+                embed_index(store, index, progress=progress)
         day = latest_day(store)
         rows = list_papers(store, day=day, limit=10_000)
     if as_json:
         _emit_json({"ingested": [s.as_dict() for s in summaries], "day": day, "papers": rows})
-        return
-    for s in summaries:
-        _report(s, as_json=False)
-    print_papers(rows, title=f"paperwire demo: {len(rows)} papers of {day}")
+    else:
+        for s in summaries:
+            _report(s, as_json=False)
+        print_papers(rows, title=f"paperwire demo: {len(rows)} papers of {day}")
+    if serve_site:
+        from paperwire.web.serve import run as run_server
+
+        out.print(f"serving the demo at http://127.0.0.1:{port}", highlight=False)
+        run_server(settings, host="127.0.0.1", port=port, workers=1, update_index=False)
 
 
 def main(argv: list[str] | None = None) -> None:

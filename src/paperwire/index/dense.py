@@ -80,7 +80,7 @@ class _Rows:
             np.zeros((0, self.dim), self.dtype),
             np.zeros(0, np.float32),
         )
-        self.tail = empty
+        self.tail: tuple[np.ndarray, np.ndarray, np.ndarray] = empty
         self.alive = np.ones(len(keys), dtype=bool)
         self._keys: np.ndarray | None = None
 
@@ -92,7 +92,8 @@ class _Rows:
         n, cap = self.n_tail, len(self.tail[0])
         if n + len(keys) > cap:
             cap = max(2 * cap, n + len(keys), 1024)
-            self.tail = tuple(_grow(a, n, cap) for a in self.tail)  # type: ignore[assignment]
+            grown = [_grow(a, n, cap) for a in self.tail]
+            self.tail = (grown[0], grown[1], grown[2])
         for dst, src in zip(self.tail, (keys, codes, inv), strict=True):
             dst[n : n + len(keys)] = src
         first = len(self)

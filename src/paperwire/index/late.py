@@ -24,7 +24,9 @@ of float32 on a 1.7-3.7 range, top-10 overlap 0.998 over 100 real queries, ident
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +41,45 @@ log = logging.getLogger(__name__)
 
 KIND = "tokens"
 _SAVE_DOCS = 8192  # documents per streamed copy when saving
+
+
+class FileRows:
+    """Rows of a 2-D uint8 .npy file read with pread, not memory-mapped.
+
+    A memory map of the token file (9 GB at 1M papers) would be counted in the server's
+    resident memory page by page as candidates are read (the kernel maps the neighbours of every
+    touched page too: 200 candidates' tokens mapped ~1.4 GB at 150k papers). pread copies just
+    the bytes asked for; the page cache keeps hot parts without charging this process."""
+
+    def __init__(self, path: Path) -> None:
+        header = np.load(path, mmap_mode="r")
+        self.shape, self.dtype, self._offset = header.shape, header.dtype, int(header.offset)
+        self._width = int(header.shape[1]) * header.dtype.itemsize
+        del header
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.close(self._fd)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, np.int64)
+        out = np.empty((len(rows), self.shape[1]), self.dtype)
+        if not len(rows):
+            return out
+        # Read runs of consecutive rows in one call each (a document's tokens are one run).
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        firsts = np.concatenate([[0], breaks])
+        lasts = np.concatenate([breaks, [len(rows)]])
+        flat = out.reshape(-1).view(np.uint8)
+        for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True):
+            size = (b - a) * self._width
+            data = os.pread(self._fd, size, self._offset + int(rows[a]) * self._width)
+            flat[a * self._width : a * self._width + size] = np.frombuffer(data, np.uint8)
+        return out
 
 
 class _Growable:
@@ -72,7 +113,7 @@ class TokenStore:
 
     def _set_base(self, keys: np.ndarray, offsets: np.ndarray, bits: np.ndarray) -> None:
         # Base documents: keys, token offsets [n+1] into bits [n_tokens, nbytes].
-        self._base = (keys, offsets, bits.astype(np.uint8, copy=False))
+        self._base = (keys, offsets, bits)
         self._tail_keys = _Growable((), np.int64)
         self._tail_starts = _Growable((), np.int64)  # into the tail's bits
         self._tail_lens = _Growable((), np.int64)
@@ -212,7 +253,7 @@ class TokenStore:
             store = cls(int(meta["dim"]), encoder=str(meta.get("encoder", "")))
             keys = np.load(path / "keys.npy", mmap_mode=mode)
             offsets = np.load(path / "offsets.npy")
-            bits = np.load(path / "bits.npy", mmap_mode=mode)
+            bits: Any = FileRows(path / "bits.npy") if mmap else np.load(path / "bits.npy")
             n, n_tok = int(meta["count"]), int(meta["tokens"])
         except (KeyError, ValueError, TypeError, OSError) as exc:
             raise IndexFormatError(f"{path}: damaged token store ({exc})") from exc

@@ -1,0 +1,151 @@
+"""`create_app(settings)`: the web site and the JSON API as one ASGI app.
+
+Every URL, in one place:
+
+    HTML (each renders one data function of paperwire.web.data)
+    /                              the latest listing day          ?page=
+    /day/YYYY-MM-DD                one listing day                 ?page=
+    /week/YYYY-MM-DD               the ISO week containing the day ?page=
+    /month/YYYY-MM                 one month                       ?page=
+    /category/CAT                  a category, newest first        ?page=
+    /categories                    categories with counts
+    /trending                      ?period=day|week|month&page=
+    /search                        ?q=&page=&mode=
+    /paper/ID                      one paper (ID may hold "/": hep-th/9901001, doi:10.x/y)
+    /about                         status: papers, days, embeddings, index lag, settings
+    Feeds (Atom: .atom, RSS 2.0: .rss)
+    /feed.atom  /day/D/feed.atom  /week/D/feed.atom  /month/M/feed.atom
+    /category/CAT/feed.atom  /trending/feed.atom?period=  /search/feed.atom?q=
+    JSON API (OpenAPI: /openapi.json, Swagger UI: /docs)
+    /api/v1/days/latest  /api/v1/days/D  /api/v1/weeks/D  /api/v1/months/M
+    /api/v1/categories  /api/v1/categories/CAT  /api/v1/trending  /api/v1/papers/ID
+    /api/v1/search  /api/v1/similar  /api/v1/status
+    Static files: /static/...
+
+Nothing changes state, so there is no POST route (and no CSRF token) yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paperwire import __version__
+from paperwire.search.service import MAX_PER_PAGE
+from paperwire.settings import Settings
+from paperwire.web import api, errors, pages, urls
+from paperwire.web.site import CHECK_EVERY, Site
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        b"form-action 'self'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (a plain ASGI middleware: no buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class CachedStatic(StaticFiles):
+    """Static files with a Cache-Control header: vendored files change only with a release,
+    and our own CSS and JS are linked with `?v=<version>`."""
+
+    def file_response(
+        self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["cache-control"] = "public, max-age=604800"
+        return response
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        paper_url=urls.paper_url,
+        list_url=urls.list_url,
+        feed_url=urls.feed_url,
+        search_url=urls.search_url,
+        version=__version__,
+        max_per_page=MAX_PER_PAGE,
+    )
+    env.filters.update(teaser=urls.teaser, short_authors=urls.short_authors)
+    return Jinja2Templates(env=env)
+
+
+def create_app(settings: Settings | None = None, *, check_every: float = CHECK_EVERY) -> FastAPI:
+    """The ASGI app. The store and the index are opened at startup (the lifespan), once."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        site = Site(settings, check_every=check_every)
+        app.state.site = site
+        try:
+            yield
+        finally:
+            site.close()
+
+    app = FastAPI(
+        title="paperwire",
+        version=__version__,
+        description="Research papers, daily: lists, search, similar papers, trending.",
+        lifespan=lifespan,
+        docs_url=None,  # our own /docs: Swagger UI from /static, no CDN, no inline script
+        redoc_url=None,
+    )
+    app.state.templates = make_templates()
+    errors.install(app)
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Response:
+        response: HTMLResponse = app.state.templates.TemplateResponse(request, "docs.html", {})
+        return response
+
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(SecurityHeaders)
+    return app

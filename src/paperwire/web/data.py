@@ -1,0 +1,445 @@
+"""One data function per page: each returns the dict that the page's template renders and that
+the page's JSON API route returns, so the site and the API cannot drift apart.
+
+Errors are raised (`NotFound`, `BadRequest`, `BadQuery`) and turned into responses in one place,
+`paperwire.web.errors`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from paperwire import __version__
+from paperwire.errors import BadRequest, NotFound
+from paperwire.index.manager import index_status
+from paperwire.search.query import EPOCH, ParsedQuery
+from paperwire.search.service import MAX_PER_PAGE, MAX_RESULTS, check_mode, search, similar
+from paperwire.store import listing
+from paperwire.store.papers import get_paper, stats
+from paperwire.web.site import Site
+
+PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page under 60 KB
+SEARCH_PER_PAGE = 20
+SIMILAR_ON_PAPER = 8
+MAX_ID_CHARS = 256
+PERIODS = {"day": 1, "week": 7, "month": 30}
+MIN_YEAR, MAX_YEAR = 1000, 9998
+
+# Trending, until community votes exist: a recency score, documented on the page and here.
+TRENDING_FORMULA = (
+    "score = (days from 1970-01-01 to the listing day) + 0.5 if the paper links to code; "
+    "highest first, ties by paper id"
+)
+TRENDING_NOTE = (
+    "There are no community votes yet, so trending is a recency score: the newest listing day "
+    "first, and within a day, papers that link to code first, then by paper id. "
+    f"Formally: {TRENDING_FORMULA}."
+)
+
+_CATEGORY = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,31}(?:\.[A-Za-z0-9-]{1,31})?")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+def parse_day(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{text[:40]!r} is not a day: use YYYY-MM-DD, e.g. 2026-07-01") from None
+    return _in_range(day, text)
+
+
+def parse_month(text: str) -> date:
+    """The first day of the month written YYYY-MM."""
+    match = _MONTH.fullmatch(text)
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
+        raise BadRequest(f"{text[:40]!r} is not a month: use YYYY-MM, e.g. 2026-07")
+    return _in_range(date(int(match[1]), int(match[2]), 1), text)
+
+
+def _in_range(day: date, text: str) -> date:
+    # Weeks and months around the calendar's ends would overflow `date`.
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise BadRequest(f"{text!r} is out of range: years {MIN_YEAR} to {MAX_YEAR}")
+    return day
+
+
+def check_category(category: str) -> str:
+    if not _CATEGORY.fullmatch(category):
+        raise BadRequest(
+            f"{category[:80]!r} is not a category name: use an arXiv category such as cs.CL "
+            "or hep-th"
+        )
+    return category
+
+
+def check_period(period: str) -> str:
+    if period not in PERIODS:
+        raise BadRequest(f"period {period[:40]!r} is not one of: {', '.join(PERIODS)}")
+    return period
+
+
+def pagination(
+    page: int, per_page: int, total: int, *, last_page: int | None = None
+) -> dict[str, int]:
+    """Page numbers for a list of `total` items; a page past the end is NotFound."""
+    pages = max(1, math.ceil(total / per_page))
+    if last_page is not None:
+        pages = min(pages, last_page)
+    if page > pages:
+        raise NotFound(f"page {page} is past the last page, {pages}")
+    return {"page": page, "per_page": per_page, "total": total, "pages": pages}
+
+
+# --- papers as pages show them ---------------------------------------------------------------
+
+
+def _web_link(url: str | None) -> str | None:
+    """Only http(s) links are shown: a source's `javascript:` URL stays text, never a link."""
+    if url and re.match(r"https?://[^\s\"'<>]+$", url, re.IGNORECASE):
+        return url
+    return None
+
+
+def paper_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored paper with the links pages show: arXiv abs/pdf, DOI, code."""
+    arxiv_id = row.get("arxiv_id")
+    view = dict(row)
+    view["day"] = row.get("announced") or row.get("submitted")
+    abs_link = _web_link(row.get("abs_url"))
+    pdf_link = _web_link(row.get("pdf_url"))
+    if arxiv_id:
+        abs_link = abs_link or f"https://arxiv.org/abs/{arxiv_id}"
+        pdf_link = pdf_link or f"https://arxiv.org/pdf/{arxiv_id}"
+    view["abs_link"] = abs_link
+    view["pdf_link"] = pdf_link
+    view["doi_link"] = f"https://doi.org/{row['doi']}" if row.get("doi") else None
+    view["code_links"] = [u for u in (row.get("code_links") or []) if _web_link(u)]
+    return view
+
+
+def _papers(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [paper_view(r) for r in rows]
+
+
+# --- lists: a day, a week, a month, a category, trending --------------------------------------
+
+
+def _listing(
+    site: Site,
+    *,
+    kind: str,
+    key: str | None,
+    title: str,
+    first: date | None,
+    last: date | None,
+    page: int,
+    category: str | None = None,
+    order: listing.Order = "newest",
+    per_page: int = PER_PAGE,
+) -> dict[str, Any]:
+    store = site.store
+    total = listing.count_range(store, first=first, last=last, category=category)
+    pages = pagination(page, per_page, total)
+    rows = listing.list_range(
+        store,
+        first=first,
+        last=last,
+        category=category,
+        order=order,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    return {
+        "kind": kind,
+        "key": key,
+        "title": title,
+        "first_day": first,
+        "last_day": last,
+        "category": category,
+        "prev": None,
+        "next": None,
+        "days": [],
+        "note": None,
+        "papers": _papers(rows),
+        "pagination": pages,
+    }
+
+
+def _neighbours(site: Site, data: dict[str, Any], key_of: Any) -> dict[str, Any]:
+    """Fill `prev`/`next` with the keys of the nearest views that have papers."""
+    before, after = listing.neighbour_days(
+        site.store, first=data["first_day"], last=data["last_day"]
+    )
+    data["prev"] = key_of(before) if before else None
+    data["next"] = key_of(after) if after else None
+    return data
+
+
+def day_page(
+    site: Site, *, day: date | None = None, page: int = 1, per_page: int = PER_PAGE
+) -> dict[str, Any]:
+    """One listing day's papers (the latest announced day when `day` is None)."""
+    if day is None:
+        day = listing.latest_listing_day(site.store)
+        if day is None:  # an empty store
+            return _listing(
+                site, kind="day", key=None, title="No papers yet", first=None, last=None, page=page
+            )
+    title = f"Papers of {day:%A} {day.day} {day:%B %Y}"
+    data = _listing(
+        site,
+        kind="day",
+        key=day.isoformat(),
+        title=title,
+        first=day,
+        last=day,
+        page=page,
+        per_page=per_page,
+    )
+    return _neighbours(site, data, lambda d: d.isoformat())
+
+
+def week_page(site: Site, *, day: date, page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """The papers of the ISO week (Monday to Sunday) that contains `day`."""
+    monday = day - timedelta(days=day.weekday())
+    sunday = monday + timedelta(days=6)
+    year, week, _ = monday.isocalendar()
+    title = f"Papers of week {week}, {year} ({monday.isoformat()} to {sunday.isoformat()})"
+    data = _listing(
+        site,
+        kind="week",
+        key=monday.isoformat(),
+        title=title,
+        first=monday,
+        last=sunday,
+        page=page,
+        per_page=per_page,
+    )
+    data["days"] = _days(site, monday, sunday)
+    return _neighbours(site, data, lambda d: (d - timedelta(days=d.weekday())).isoformat())
+
+
+def month_page(
+    site: Site, *, month: date, page: int = 1, per_page: int = PER_PAGE
+) -> dict[str, Any]:
+    """The papers of one calendar month (`month` is its first day)."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    data = _listing(
+        site,
+        kind="month",
+        key=f"{first:%Y-%m}",
+        title=f"Papers of {first:%B %Y}",
+        first=first,
+        last=last,
+        page=page,
+        per_page=per_page,
+    )
+    data["days"] = _days(site, first, last)
+    return _neighbours(site, data, lambda d: f"{d:%Y-%m}")
+
+
+def _days(site: Site, first: date, last: date) -> list[dict[str, Any]]:
+    found = listing.days_with_counts(site.store, first=first, last=last)
+    return [{"day": d, "papers": n} for d, n in sorted(found)]
+
+
+def category_page(
+    site: Site, *, category: str, page: int = 1, per_page: int = PER_PAGE
+) -> dict[str, Any]:
+    """One category's papers, newest listing day first."""
+    check_category(category)
+    if not listing.category_exists(site.store, category):
+        raise NotFound(f"no papers in category {category!r}: see /categories for those there are")
+    return _listing(
+        site,
+        kind="category",
+        key=category,
+        title=f"Papers in {category}",
+        first=None,
+        last=None,
+        category=category,
+        page=page,
+        per_page=per_page,
+    )
+
+
+def categories_page(site: Site) -> dict[str, Any]:
+    """Every category with its number of papers, most first."""
+    found = listing.categories_with_counts(site.store)
+    return {
+        "title": "Categories",
+        "categories": [{"category": c, "papers": n} for c, n in found],
+        "total": len(found),
+    }
+
+
+def trending_page(
+    site: Site, *, period: str = "week", page: int = 1, per_page: int = PER_PAGE
+) -> dict[str, Any]:
+    """Trending over the last day, week (7 days) or month (30 days) up to the latest listing
+    day, by the recency score `TRENDING_FORMULA` until community votes exist."""
+    check_period(period)
+    last = listing.latest_listing_day(site.store)
+    first = last - timedelta(days=PERIODS[period] - 1) if last else None
+    data = _listing(
+        site,
+        kind="trending",
+        key=period,
+        title=f"Trending this {period}",
+        first=first,
+        last=last,
+        page=page,
+        order="recency",
+        per_page=per_page,
+    )
+    data["note"] = TRENDING_NOTE
+    return data
+
+
+# --- one paper -------------------------------------------------------------------------------
+
+
+def _check_id(paper_id: str) -> None:
+    """No store has such an id (and PostgreSQL refuses NUL in a query): NotFound at once."""
+    if len(paper_id) > MAX_ID_CHARS or any(ord(c) < 32 for c in paper_id):
+        raise NotFound(f"no paper with id {paper_id[:MAX_ID_CHARS]!r}")
+
+
+def paper_page(site: Site, *, paper_id: str) -> dict[str, Any]:
+    """A paper, the papers most like it, and a "more like this" query for the search page."""
+    _check_id(paper_id)
+    row = get_paper(site.store, paper_id)
+    index = site.index
+    try:
+        like = similar(site.store, index, ids=[row["id"]], k=SIMILAR_ON_PAPER)
+    except NotFound:  # deleted between the two reads
+        like = []
+    text = f"{row['title']}. {row['abstract']}"
+    lexical = getattr(index, "lexical", None)
+    terms = lexical.distinctive_terms(text, 8) if lexical is not None and len(lexical) else ""
+    return {
+        "paper": paper_view(row),
+        "similar": _papers(like),
+        "more_like_this": terms or row["title"][:200],
+    }
+
+
+# --- search and similar ----------------------------------------------------------------------
+
+
+def describe_filters(parsed: ParsedQuery) -> list[str]:
+    """The query's filters in words, for the results page."""
+    out = [f"phrase: “{p}”" for p in parsed.phrases]
+    for token in parsed.must:
+        name, _, value = token.partition(":")
+        out.append("has code" if token == "has:code" else f"{name}: {value}")
+    for group in parsed.any_of:
+        out.append("category: " + " or ".join(t.partition(":")[2] for t in group))
+    out += [f"without: {w}" for w in parsed.must_not]
+    for token in parsed.none_of:
+        name, _, value = token.partition(":")
+        out.append("without code" if token == "has:code" else f"not {name}: {value}")
+    if parsed.day_from is not None or parsed.day_to is not None:
+        lo = (EPOCH + timedelta(days=parsed.day_from)).isoformat() if parsed.day_from else "…"
+        hi = _day_text(parsed.day_to)
+        out.append(f"listed: {lo} to {hi}")
+    return out
+
+
+def _day_text(day: int | None) -> str:
+    if day is None:
+        return "…"
+    try:
+        return (EPOCH + timedelta(days=day)).isoformat()
+    except OverflowError:
+        return "…"
+
+
+def search_page(
+    site: Site, *, q: str = "", page: int = 1, mode: str | None = None, per_page: int = 0
+) -> dict[str, Any]:
+    """One page of search results; an empty query searches nothing (the page shows help)."""
+    mode = check_mode(mode or site.settings.search_mode)
+    per_page = per_page or SEARCH_PER_PAGE
+    if not q.strip():
+        return {
+            "query": q,
+            "searched": False,
+            "mode": mode,
+            "sort": None,
+            "took_ms": 0.0,
+            "filters": [],
+            "sorts": {},
+            "hits": [],
+            "pagination": {"page": 1, "per_page": per_page, "total": 0, "pages": 1},
+        }
+    result = search(site.store, site.index, q, page=page, per_page=per_page, mode=mode)
+    data = result.as_dict()
+    data["searched"] = True
+    data["filters"] = describe_filters(result.parsed)
+    data["sorts"] = {
+        s: dataclasses.replace(result.parsed, sort=s).to_string() for s in ("relevance", "date")
+    }
+    data["hits"] = _papers(result.hits)
+    data["pagination"] = pagination(page, per_page, result.total, last_page=MAX_RESULTS // per_page)
+    return data
+
+
+def similar_page(
+    site: Site, *, ids: Sequence[str] = (), text: str | None = None, k: int = 10, filters: str = ""
+) -> dict[str, Any]:
+    """Papers like the given papers (by id) or like a pasted text."""
+    if k > MAX_PER_PAGE:
+        raise BadRequest(f"k must be between 1 and {MAX_PER_PAGE}")
+    for paper_id in ids:
+        _check_id(paper_id)
+    rows = similar(site.store, site.index, ids=list(ids), text=text, k=k, filters=filters)
+    return {"ids": list(ids), "text": text, "filters": filters, "papers": _papers(rows)}
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def status_page(site: Site) -> dict[str, Any]:
+    """What the site holds: papers, days, embedding coverage, index lag, settings summary."""
+    counts = stats(site.store)
+    status = index_status(site.store, site.index)
+    settings = site.settings
+    return {
+        "version": __version__,
+        "papers": counts["papers"],
+        "with_arxiv_id": counts["with_arxiv_id"],
+        "days": counts["days"],
+        "first_day": counts["first_day"],
+        "last_day": counts["last_day"],
+        "top_primary_categories": counts["top_primary_categories"],
+        "sources": counts["sources"],
+        "index": {
+            "papers_indexed": status["papers_indexed"],
+            "papers_embedded": status["papers_embedded"],
+            "embedded_fraction": status["embedded_fraction"],
+            "encoder": status["encoder"],
+            "watermark": status["watermark"],
+            "lags_store_by": status["lags_store_by"],
+            "up_to_date": status["up_to_date"],
+            "reloads": site.reloads,
+        },
+        # Paths and database URLs stay private: a public site shows only what they are.
+        "settings": {
+            "database": site.store.dialect,
+            "search_mode": settings.search_mode,
+            "encoder": settings.encoder or "bundled all-MiniLM-L6-v2 (int8 ONNX)",
+            "index_check_seconds": site.check_every,
+        },
+    }

@@ -1,0 +1,178 @@
+"""The HTML pages and feeds: each route calls its data function and renders the result.
+
+A request from htmx (header `HX-Request`) for a list gets only the next page's items (the
+"load more" button); without JavaScript the same button is a link to the next page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from paperwire.web import data
+from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
+from paperwire.web.site import Site
+from paperwire.web.urls import has_math, list_url, page_texts, paper_url
+
+router = APIRouter(include_in_schema=False)
+FEED_ENTRIES = 100
+
+Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
+Period = Annotated[str, Query(max_length=16, description="day, week or month.")]
+
+
+def get_site(request: Request) -> Site:
+    site: Site = request.app.state.site
+    return site
+
+
+SiteDep = Annotated[Site, Depends(get_site)]
+
+
+def render(
+    request: Request, template: str, page: dict[str, Any], *, fragment: str | None = None
+) -> Response:
+    if fragment and request.headers.get("HX-Request"):
+        template = fragment
+    context = {"d": page, "math": has_math(page_texts(page))}
+    response: Response = request.app.state.templates.TemplateResponse(request, template, context)
+    return response
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def _list(request: Request, page: dict[str, Any]) -> Response:
+    return render(request, "list.html", page, fragment="_more.html")
+
+
+@router.get("/")
+def home(request: Request, site: SiteDep, page: Page = 1) -> Response:
+    return _list(request, data.day_page(site, page=page))
+
+
+@router.get("/day/{day}")
+def day(request: Request, site: SiteDep, day: str, page: Page = 1) -> Response:
+    return _list(request, data.day_page(site, day=data.parse_day(day), page=page))
+
+
+@router.get("/week/{day}")
+def week(request: Request, site: SiteDep, day: str, page: Page = 1) -> Response:
+    return _list(request, data.week_page(site, day=data.parse_day(day), page=page))
+
+
+@router.get("/month/{month}")
+def month(request: Request, site: SiteDep, month: str, page: Page = 1) -> Response:
+    return _list(request, data.month_page(site, month=data.parse_month(month), page=page))
+
+
+@router.get("/category/{category}")
+def category(request: Request, site: SiteDep, category: str, page: Page = 1) -> Response:
+    return _list(request, data.category_page(site, category=category, page=page))
+
+
+@router.get("/categories")
+def categories(request: Request, site: SiteDep) -> Response:
+    return render(request, "categories.html", data.categories_page(site))
+
+
+@router.get("/trending")
+def trending(request: Request, site: SiteDep, period: Period = "week", page: Page = 1) -> Response:
+    return _list(request, data.trending_page(site, period=period, page=page))
+
+
+# --- one paper, search, about ----------------------------------------------------------------
+
+
+@router.get("/paper/{paper_id:path}")
+def paper(request: Request, site: SiteDep, paper_id: str) -> Response:
+    page = data.paper_page(site, paper_id=paper_id)
+    if page["paper"]["id"] != paper_id:  # an old id or a versioned arXiv id: one address each
+        return RedirectResponse(paper_url(page["paper"]["id"]), status_code=301)
+    return render(request, "paper.html", page)
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    site: SiteDep,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    page: Page = 1,
+    mode: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    return render(request, "search.html", data.search_page(site, q=q, page=page, mode=mode))
+
+
+@router.get("/about")
+def about(request: Request, site: SiteDep) -> Response:
+    return render(request, "about.html", data.status_page(site))
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+def _feed(request: Request, fmt: FeedFormat, page: dict[str, Any], html_path: str) -> Response:
+    base = str(request.base_url).rstrip("/")
+    papers = page.get("papers", page.get("hits", []))
+    body = build_feed(
+        fmt=fmt,
+        title=f"paperwire: {page.get('title') or 'search ' + repr(page.get('query', ''))}",
+        page_url=base + html_path,
+        self_url=str(request.url),
+        papers=papers,
+        paper_url=lambda paper_id: base + paper_url(paper_id),
+        subtitle=page.get("note") or "",
+    )
+    return Response(body, media_type=MEDIA_TYPES[fmt])
+
+
+@router.get("/feed.{fmt}")
+def home_feed(request: Request, site: SiteDep, fmt: FeedFormat) -> Response:
+    page = data.day_page(site, per_page=FEED_ENTRIES)
+    return _feed(request, fmt, page, list_url("day", page["key"]))
+
+
+@router.get("/day/{day}/feed.{fmt}")
+def day_feed(request: Request, site: SiteDep, day: str, fmt: FeedFormat) -> Response:
+    page = data.day_page(site, day=data.parse_day(day), per_page=FEED_ENTRIES)
+    return _feed(request, fmt, page, list_url("day", page["key"]))
+
+
+@router.get("/week/{day}/feed.{fmt}")
+def week_feed(request: Request, site: SiteDep, day: str, fmt: FeedFormat) -> Response:
+    page = data.week_page(site, day=data.parse_day(day), per_page=FEED_ENTRIES)
+    return _feed(request, fmt, page, list_url("week", page["key"]))
+
+
+@router.get("/month/{month}/feed.{fmt}")
+def month_feed(request: Request, site: SiteDep, month: str, fmt: FeedFormat) -> Response:
+    page = data.month_page(site, month=data.parse_month(month), per_page=FEED_ENTRIES)
+    return _feed(request, fmt, page, list_url("month", page["key"]))
+
+
+@router.get("/category/{category}/feed.{fmt}")
+def category_feed(request: Request, site: SiteDep, category: str, fmt: FeedFormat) -> Response:
+    page = data.category_page(site, category=category, per_page=FEED_ENTRIES)
+    return _feed(request, fmt, page, list_url("category", category))
+
+
+@router.get("/trending/feed.{fmt}")
+def trending_feed(
+    request: Request, site: SiteDep, fmt: FeedFormat, period: Period = "week"
+) -> Response:
+    page = data.trending_page(site, period=period, per_page=FEED_ENTRIES)
+    return _feed(request, fmt, page, list_url("trending", period))
+
+
+@router.get("/search/feed.{fmt}")
+def search_feed(
+    request: Request,
+    site: SiteDep,
+    fmt: FeedFormat,
+    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    mode: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    page = data.search_page(site, q=q, mode=mode, per_page=FEED_ENTRIES)
+    return _feed(request, fmt, page, "/search?" + str(request.url.query))

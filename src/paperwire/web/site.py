@@ -1,0 +1,63 @@
+"""What every request reads: the settings, the store and the search index, opened once.
+
+The index is reloaded when its `state.json` changes (an `index update` or `index embed` run by
+the CLI next to the server): at most one stat() every `check_every` seconds, and the reload
+happens in one request's thread while the others keep using the index they have.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from paperwire.index.embedded import EmbeddedIndex
+from paperwire.index.manager import index_folder, open_index
+from paperwire.settings import Settings
+from paperwire.store import Store, open_store
+
+log = logging.getLogger(__name__)
+CHECK_EVERY = 5.0  # seconds between looks at state.json
+
+
+class Site:
+    def __init__(self, settings: Settings, *, check_every: float = CHECK_EVERY) -> None:
+        self.settings = settings
+        self.check_every = check_every
+        self.store: Store = open_store(settings)
+        self._state_file: Path = index_folder(settings) / "state.json"
+        self._mtime = self._state_mtime()
+        self._index: EmbeddedIndex = open_index(settings)
+        self._checked = time.monotonic()
+        self._reloading = threading.Lock()
+        self.reloads = 0
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _state_mtime(self) -> float | None:
+        try:
+            return self._state_file.stat().st_mtime_ns / 1e9
+        except OSError:
+            return None
+
+    @property
+    def index(self) -> EmbeddedIndex:
+        """The search index, reloaded first if its state changed on disk since it was read."""
+        now = time.monotonic()
+        if now - self._checked >= self.check_every:
+            self._checked = now
+            mtime = self._state_mtime()
+            # Non-blocking: a request that finds a reload under way uses the current index.
+            if mtime != self._mtime and self._reloading.acquire(blocking=False):
+                try:
+                    self._index = open_index(self.settings)
+                    self._mtime = mtime  # read before opening: a write during it reloads again
+                    self.reloads += 1
+                    log.info("search index reloaded (state.json changed)")
+                except Exception:  # a half-replaced part: keep serving the old index, retry
+                    log.exception("could not reload the search index; keeping the one loaded")
+                finally:
+                    self._reloading.release()
+        return self._index

@@ -1,0 +1,85 @@
+"""How the site's URLs are spelled (the templates' and the feeds' helpers), and how pages tell
+whether they need KaTeX."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, urlencode
+
+TEASER_CHARS = 600  # of an abstract in a list (the paper's page has it all)
+LIST_PATHS = {"day": "/day/", "week": "/week/", "month": "/month/", "category": "/category/"}
+_MATH = re.compile(r"\$[^$\n]+\$|\\\(.+?\\\)")
+
+
+def paper_url(paper_id: str) -> str:
+    """/paper/<id>; old arXiv ids (hep-th/9901001) and doi: ids keep their slashes."""
+    return "/paper/" + quote(paper_id, safe="/:@")
+
+
+def list_url(kind: str, key: str | None, page: int = 1) -> str:
+    """The HTML page of a list (see data.Listing `kind` and `key`), at a page."""
+    if kind == "trending":
+        params: dict[str, Any] = {"period": key or "week"}
+        if page > 1:
+            params["page"] = page
+        return "/trending?" + urlencode(params)
+    base = "/" if key is None else LIST_PATHS[kind] + quote(key, safe="")
+    return base + (f"?page={page}" if page > 1 else "")
+
+
+def feed_url(kind: str, key: str | None, fmt: str = "atom") -> str:
+    if kind == "trending":
+        return f"/trending/feed.{fmt}?" + urlencode({"period": key or "week"})
+    if key is None:
+        return f"/feed.{fmt}"
+    return LIST_PATHS[kind] + quote(key, safe="") + f"/feed.{fmt}"
+
+
+def search_url(q: str, page: int = 1, mode: str | None = None) -> str:
+    params: dict[str, Any] = {"q": q}
+    if page > 1:
+        params["page"] = page
+    if mode:
+        params["mode"] = mode
+    return "/search?" + urlencode(params)
+
+
+def teaser(text: str | None, limit: int = TEASER_CHARS) -> str:
+    """The text cut at a word boundary near `limit`, never inside a $...$ formula."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    if cut.count("$") % 2:  # an open formula: stop before it
+        cut = cut[: cut.rfind("$")].rstrip()
+    return cut.rstrip(",;:") + " …"
+
+
+def short_authors(authors: list[str] | None, limit: int = 8) -> str:
+    authors = authors or []
+    if len(authors) <= limit:
+        return ", ".join(authors)
+    return ", ".join(authors[:limit]) + f" and {len(authors) - limit:,} more"
+
+
+def has_math(texts: Iterable[str | None]) -> bool:
+    return any(text and _MATH.search(text) for text in texts)
+
+
+def page_texts(page: dict[str, Any]) -> Iterable[str | None]:
+    """The titles and abstracts a page shows (where KaTeX may have formulas to render): a
+    paper page's whole abstract, a list's teasers, search results' snippets."""
+    paper = page.get("paper")
+    if isinstance(paper, dict):
+        yield paper.get("title")
+        yield paper.get("abstract")
+    for key in ("papers", "similar", "hits"):
+        items = page.get(key)
+        for item in items if isinstance(items, list) else []:
+            yield item.get("title")
+            yield item.get("snippet_html") if key == "hits" else teaser(item.get("abstract"))
