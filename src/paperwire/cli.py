@@ -774,6 +774,52 @@ def bench_search_cmd(
     _emit_json(result)
 
 
+@bench_app.command("load")
+def bench_load_cmd(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Per-day arXiv JSONL files or folders (default: "
+            "../shared/data/arxiv/daily-arxiv-cs-2025-2026).",
+            show_default=False,
+        ),
+    ] = None,
+    data_home: Annotated[
+        Path | None,
+        typer.Option(help="Data home to build the store in, kept (default: a temporary one)."),
+    ] = None,
+    embed: Annotated[
+        int, typer.Option(min=0, help="Embed at most N papers (all 75k: ~40 min on 2 cores).")
+    ] = 0,
+    clients: Annotated[int, typer.Option(min=1, max=1000, help="Concurrent connections.")] = 20,
+    duration: Annotated[int, typer.Option(min=1, max=600, help="Seconds per run, at most.")] = 60,
+    requests: Annotated[
+        int, typer.Option(min=0, help="Requests per run, at most (0: only the duration).")
+    ] = 4000,
+    warmup: Annotated[
+        int, typer.Option(min=0, max=60, help="Unreported warm-up seconds before each run.")
+    ] = 10,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
+    queries: Annotated[int, typer.Option(min=1, max=5000, help="Distinct queries.")] = 200,
+) -> None:
+    """Web search page under concurrent load (wrk, 127.0.0.1 only), against same-run baselines
+    (a static file, /about). JSON on stdout."""
+    from paperwire.bench.load import DEFAULT_DAILY, LoadSpec, bench_load
+
+    spec = LoadSpec(clients=clients, duration_s=duration, max_requests=requests, warmup_s=warmup)
+    result = bench_load(
+        paths or [DEFAULT_DAILY],
+        home=data_home,
+        embed=embed,
+        spec=spec,
+        queries=queries,
+        workers=workers,
+        encoder=_settings(ctx).encoder,
+    )
+    _emit_json(result)
+
+
 # --- serve -----------------------------------------------------------------------------------
 
 
