@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from clirun import run_main
 from conftest import DATA, SHARED, need
-from paperwire.cli import app, main
+from paperwire.cli import app
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import list_papers
@@ -49,18 +50,6 @@ def invoke(*args: str) -> Any:
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run through the console entry point: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def as_json(text: str) -> Any:

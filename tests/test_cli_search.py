@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from paperwire.cli import main
+from clirun import run_main as run
 
 PAPERS = [
     ("Graph neural networks for molecules",
@@ -77,18 +77,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("PAPERWIRE_DATABASE_URL", "PAPERWIRE_ENCODER", "PAPERWIRE_SEARCH_MODE"):
         monkeypatch.delenv(name, raising=False)
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The console entry point in-process: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
