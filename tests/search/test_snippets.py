@@ -182,3 +182,20 @@ def test_any_text(text: str, terms: list[str], max_chars: int) -> None:
     assert all(part for part, _ in segments)
     tags = re.findall(r"<[^>]*>", highlight_html(text, terms, max_chars=max_chars))
     assert set(tags) <= {"<mark>", "</mark>"}
+
+
+def test_each_distinct_word_is_analysed_once() -> None:
+    calls: list[str] = []
+
+    def counting(text: str) -> list[str]:
+        calls.append(text)
+        return stem(text)
+
+    text = "Merging tokens: merging helps, and tokens merge. " * 20
+    expected = highlight(text, ["token merging"], analyzer=stem, max_chars=60)
+    assert highlight(text, ["token merging"], analyzer=counting, max_chars=60) == expected
+    words = [c for c in calls if c != "token merging"]
+    assert sorted(words) == sorted(set(lowercase_words(text.lower())) | {"Merging"})
+    calls.clear()  # the forms are remembered for the next call with the same analyzer
+    assert highlight(text, ["token merging"], analyzer=counting, max_chars=60) == expected
+    assert calls == ["token merging"]

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from itertools import accumulate
+from operator import sub
 
 Analyzer = Callable[[str], list[str]]
 Segment = tuple[str, bool]
 
 ELLIPSIS = "…"
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_WORD_SPLIT = re.compile(f"({_WORD.pattern})")
+_SPACES = re.compile(r"(\s+)")
 _ALNUM = re.compile(r"[^\W_]+")
 _MATH = re.compile(r"(?<!\\)\$\$[^$]{1,500}?\$\$|(?<!\\)\$[^$]{1,300}?(?<!\\)\$")
 
@@ -29,15 +32,6 @@ _MATH = re.compile(r"(?<!\\)\$\$[^$]{1,500}?\$\$|(?<!\\)\$[^$]{1,300}?(?<!\\)\$"
 def lowercase_words(text: str) -> list[str]:
     """The default analyzer: the runs of letters and digits, lowercased."""
     return [w.lower() for w in _ALNUM.findall(text)]
-
-
-@dataclass(slots=True)
-class _Chunk:
-    """A run of text between white space (a `$...$` span counts as one run)."""
-
-    start: int
-    end: int
-    matches: list[tuple[int, int, frozenset[str]]]  # matched words: start, end, forms
 
 
 def highlight(
@@ -56,25 +50,29 @@ def highlight(
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, not {max_chars}")
     analyse = analyzer or lowercase_words
-    chunks = _chunks(
-        text, frozenset(f for term in terms for f in analyse(term)), analyse, max_chars
-    )
-    if not chunks:
+    plain, solid = _unmath(text)
+    starts, ends = _chunks(solid, max_chars)
+    if not starts:
         return []
-    first, stop = _place(chunks, _best_window(chunks, max_chars), max_chars)
-    start, end = chunks[first].start, chunks[stop - 1].end
+    wanted = frozenset(f for term in terms for f in analyse(term))
+    matches = _matches(plain, wanted, analyse, ends) if wanted else []
+    first, stop = _place(starts, ends, _best_window(starts, ends, matches, max_chars), max_chars)
+    start, end = starts[first], ends[stop - 1]
     segments: list[Segment] = [(ELLIPSIS, False)] if first > 0 else []
     at = start
-    for chunk in chunks[first:stop]:
-        for word_start, word_end, _ in chunk.matches:
-            word_end = min(word_end, end)
-            if word_start > at:
-                segments.append((text[at:word_start], False))
-            segments.append((text[word_start:word_end], True))
-            at = word_end
+    for word_start, word_end, chunk, _ in matches:
+        if chunk < first:
+            continue
+        if chunk >= stop:
+            break
+        word_end = min(word_end, end)
+        if word_start > at:
+            segments.append((text[at:word_start], False))
+        segments.append((text[word_start:word_end], True))
+        at = word_end
     if at < end:
         segments.append((text[at:end], False))
-    if stop < len(chunks):
+    if stop < len(starts):
         segments.append((ELLIPSIS, False))
     return _merge(segments)
 
@@ -97,76 +95,146 @@ def highlight_html(
     )
 
 
-def _chunks(text: str, wanted: frozenset[str], analyse: Analyzer, max_chars: int) -> list[_Chunk]:
-    """The text's white-space-separated runs (none longer than max_chars), each with its
-    matching words. Words inside `$...$` are not looked at."""
-    solid, plain = list(text), list(text)
-    for math in _MATH.finditer(text):
-        for i in range(math.start(), math.end()):
-            plain[i] = " "
-            if solid[i].isspace():
-                solid[i] = "_"
-    chunks = [
-        _Chunk(start, min(start + max_chars, m.end()), [])
-        for m in re.finditer(r"\S+", "".join(solid))
-        for start in range(m.start(), m.end(), max_chars)
-    ]
-    if not wanted or not chunks:
-        return chunks
-    seen: dict[str, frozenset[str]] = {}
-    k = 0
-    for word in _WORD.finditer("".join(plain)):
-        found = seen.get(word[0])
-        if found is None:
-            found = seen[word[0]] = frozenset(analyse(word[0])) & wanted
-        if found:
-            while chunks[k].end <= word.start():
-                k += 1
-            chunks[k].matches.append((word.start(), word.end(), found))
-    return chunks
+def _unmath(text: str) -> tuple[str, str]:
+    """The text with `$...$` spans blanked (where words are looked for), and with the white
+    space inside them made solid (where the text is cut into runs)."""
+    if "$" not in text:
+        return text, text
+    plain = _MATH.sub(lambda m: " " * len(m[0]), text)
+    solid = _MATH.sub(lambda m: "".join("_" if c.isspace() else c for c in m[0]), text)
+    return plain, solid
 
 
-def _best_window(chunks: list[_Chunk], max_chars: int) -> tuple[int, int]:
-    """The chunks [first, stop) that fit in max_chars with the most distinct matched forms,
-    then the most matched words; the earliest such window."""
-    counts: Counter[str] = Counter()
+def _offsets(parts: list[str]) -> list[int]:
+    """Where each of these consecutive pieces of a text starts (and, last, where the text ends)."""
+    return [0, *accumulate(map(len, parts))]
+
+
+def _chunks(solid: str, max_chars: int) -> tuple[list[int], list[int]]:
+    """Starts and ends of the text's white-space-separated runs (a run longer than max_chars is
+    cut into pieces of max_chars)."""
+    parts = _SPACES.split(solid)  # run, space, run, ..., run (the first and last may be "")
+    at = _offsets(parts)
+    starts, ends = at[0:-1:2], at[1::2]
+    if not parts[0]:
+        del starts[0], ends[0]
+    if starts and not parts[-1]:
+        del starts[-1], ends[-1]
+    if starts and max(map(sub, ends, starts)) > max_chars:
+        cut_starts, cut_ends = [], []
+        for run_start, run_end in zip(starts, ends, strict=True):
+            for start in range(run_start, run_end, max_chars):
+                cut_starts.append(start)
+                cut_ends.append(min(start + max_chars, run_end))
+        return cut_starts, cut_ends
+    return starts, ends
+
+
+# The analysed forms of the words seen, per analyzer (an analyzer is a pure function of the
+# word): a page of results shares most of its words, and the same words come back on the next
+# query. Bounded: a few analyzers (the index's, the default), and the words of some abstracts.
+_KNOWN: dict[Analyzer, dict[str, frozenset[str]]] = {}
+_MAX_ANALYZERS = 8
+_MAX_WORDS = 200_000
+
+
+def _known_forms(analyse: Analyzer) -> dict[str, frozenset[str]]:
+    known = _KNOWN.get(analyse)
+    if known is None or len(known) > _MAX_WORDS:
+        if len(_KNOWN) >= _MAX_ANALYZERS:
+            _KNOWN.clear()
+        known = _KNOWN[analyse] = {}
+    return known
+
+
+_Match = tuple[int, int, int, frozenset[str]]  # a matched word: start, end, chunk, forms
+
+
+def _matches(
+    plain: str, wanted: frozenset[str], analyse: Analyzer, ends: list[int]
+) -> list[_Match]:
+    """The words with an analysed form in `wanted`, in order (each distinct word is analysed
+    once). Words inside `$...$` are not looked at (they are blanked in `plain`)."""
+    parts = _WORD_SPLIT.split(plain)  # space, word, space, ..., word, space
+    words = parts[1::2]
+    known = _known_forms(analyse)
+    found: dict[str, frozenset[str]] = {}
+    for word in set(words):
+        forms = known.get(word)
+        if forms is None:
+            forms = known[word] = frozenset(analyse(word))
+        if not forms.isdisjoint(wanted):
+            found[word] = forms & wanted
+    if not found:
+        return []
+    at = _offsets(parts)
+    out = []
+    for i, word in enumerate(words):
+        forms = found.get(word)
+        if forms is not None:
+            start = at[2 * i + 1]
+            out.append((start, start + len(word), bisect_right(ends, start), forms))
+    return out
+
+
+def _best_window(
+    starts: list[int], ends: list[int], matches: list[_Match], max_chars: int
+) -> tuple[int, int] | None:
+    """The first and last matched chunks of the window that fits in max_chars with the most
+    distinct matched forms, then the most matched words; the earliest such window. None when
+    nothing matched.
+
+    Only windows starting at a matched chunk are tried: one starting elsewhere holds no more
+    than the window starting at its first matched chunk."""
+    if not matches:
+        return None
+    chunks: list[int] = []  # the matched chunks, in order
+    forms_of: list[list[frozenset[str]]] = []  # the forms of each matched word, per chunk
+    for _, _, chunk, forms in matches:
+        if chunks and chunks[-1] == chunk:
+            forms_of[-1].append(forms)
+        else:
+            chunks.append(chunk)
+            forms_of.append([forms])
+    counts: dict[str, int] = {}
     words = 0
     best, best_key = (0, 0), (-1, -1)
     stop = 0
-    for first in range(len(chunks)):
-        while stop < len(chunks) and chunks[stop].end - chunks[first].start <= max_chars:
-            for _, _, forms in chunks[stop].matches:
-                counts.update(forms)
-            words += len(chunks[stop].matches)
+    for first, chunk in enumerate(chunks):
+        limit = starts[chunk] + max_chars
+        while stop < len(chunks) and ends[chunks[stop]] <= limit:
+            for forms in forms_of[stop]:
+                for form in forms:
+                    counts[form] = counts.get(form, 0) + 1
+            words += len(forms_of[stop])
             stop += 1
         key = (len(counts), words)
         if key > best_key:
             best, best_key = (first, stop), key
-        for _, _, forms in chunks[first].matches:
-            counts.subtract(forms)
-        counts += Counter()  # drops the forms that reached zero
-        words -= len(chunks[first].matches)
-    return best
+        for forms in forms_of[first]:
+            for form in forms:
+                left = counts[form] - 1
+                if left:
+                    counts[form] = left
+                else:
+                    del counts[form]
+        words -= len(forms_of[first])
+    return chunks[best[0]], chunks[best[1] - 1]
 
 
-def _place(chunks: list[_Chunk], window: tuple[int, int], max_chars: int) -> tuple[int, int]:
-    """Move the window so its matches have some text before them (a third of what they leave
-    free), and fill it to max_chars."""
-    first, stop = window
-    matched = [i for i in range(first, stop) if chunks[i].matches]
+def _place(
+    starts: list[int], ends: list[int], matched: tuple[int, int] | None, max_chars: int
+) -> tuple[int, int]:
+    """The chunks [first, stop) shown: the matched chunks with some text before them (a third
+    of what they leave free), filled to max_chars (the start of the text when none matched)."""
     if matched:
-        lo, hi = matched[0], matched[-1]
-        lead = (max_chars - (chunks[hi].end - chunks[lo].start)) // 3
-        first = lo
-        while first > 0 and chunks[lo].start - chunks[first - 1].start <= lead:
-            first -= 1
+        lo, hi = matched
+        lead = (max_chars - (ends[hi] - starts[lo])) // 3
+        first = bisect_left(starts, starts[lo] - lead, 0, lo)
     else:
         first = 0
-    stop = first + 1
-    while stop < len(chunks) and chunks[stop].end - chunks[first].start <= max_chars:
-        stop += 1
-    while first > 0 and chunks[stop - 1].end - chunks[first - 1].start <= max_chars:
-        first -= 1
+    stop = bisect_right(ends, starts[first] + max_chars, first + 1)
+    first = bisect_left(starts, ends[stop - 1] - max_chars, 0, first)
     return first, stop
 
 

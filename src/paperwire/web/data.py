@@ -410,11 +410,18 @@ def similar_page(
 
 # --- status ----------------------------------------------------------------------------------
 
+STATUS_TTL = 5.0  # seconds the status page's counts are kept (at most the site's check_every)
+
 
 def status_page(site: Site) -> dict[str, Any]:
     """What the site holds: papers, days, embedding coverage, index lag, settings summary."""
-    counts = stats(site.store)
-    status = index_status(site.store, site.index)
+    index = site.index
+    # Counting the store takes a while (~0.2 s at 75k papers): the counts are kept a few seconds.
+    counts, status = site.cached(
+        "status",
+        lambda: (stats(site.store), index_status(site.store, index)),
+        ttl=min(site.check_every, STATUS_TTL),
+    )
     settings = site.settings
     return {
         "version": __version__,

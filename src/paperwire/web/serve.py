@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import signal
+import socket
+import threading
+import time
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from types import FrameType
 
 from fastapi import FastAPI
 
@@ -36,6 +44,53 @@ def app_from_env() -> FastAPI:
     return create_app(settings)
 
 
+def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket on host:port. Made with IPPROTO_TCP spelled out: asyncio sets
+    TCP_NODELAY only on connections accepted from such a socket (a plain `socket(AF_INET,
+    SOCK_STREAM)`, as uvicorn makes for its workers, leaves Nagle on and every response after
+    the first on a keep-alive connection waits ~40 ms for a delayed ACK). With `reuse_port`,
+    several processes may each listen on the port and the kernel spreads connections over them."""
+    sock = bound_socket(host, port, reuse_port=reuse_port)
+    try:
+        sock.listen(2048)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def bound_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket (IPPROTO_TCP) bound to host:port, SO_REUSEADDR (and SO_REUSEPORT) set."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host.strip("[]"), port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _serve(sock: socket.socket | None, host: str, port: int) -> None:
+    """One server process: uvicorn, one worker, on `sock` (or on its own SO_REUSEPORT socket
+    when None). uvicorn stops on SIGINT/SIGTERM."""
+    import uvicorn
+
+    sock = sock or listen_socket(host, port, reuse_port=True)
+    config = uvicorn.Config(
+        "paperwire.web.serve:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_level="info",
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
 def run(
     settings: Settings,
     host: str = "127.0.0.1",
@@ -44,18 +99,77 @@ def run(
     *,
     update_index: bool = True,
 ) -> None:
-    """Serve until interrupted. With workers > 1 uvicorn starts that many processes."""
-    import uvicorn
+    """Serve until interrupted (SIGINT/SIGTERM).
 
+    With workers > 1: that many independent server processes, each with its own socket on the
+    port (SO_REUSEPORT, so the kernel balances connections among them; where there is no
+    SO_REUSEPORT they share one socket), supervised here: a signal stops them all, and one that
+    exits on its own is reported and the others are stopped (exit status 1)."""
     if update_index:
         bring_index_up_to_date(settings)
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
-    uvicorn.run(
-        "paperwire.web.serve:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-    )
+    if workers <= 1:
+        _serve(listen_socket(host, port), host, port)
+        return
+    if hasattr(socket, "SO_REUSEPORT"):
+        # Bound here first (not listening, so it gets no connection): a port in use fails at
+        # once, and port 0 picks the port the server processes then all listen on.
+        sock = None
+        reserve = bound_socket(host, port, reuse_port=True)
+        port = reserve.getsockname()[1]
+    else:
+        sock = reserve = listen_socket(host, port)
+    try:
+        _supervise(workers, sock, host, port)
+    finally:
+        reserve.close()
+
+
+def _supervise(workers: int, sock: socket.socket | None, host: str, port: int) -> None:
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    spawn = multiprocessing.get_context("spawn")
+    procs = [spawn.Process(target=_serve, args=(sock, host, port)) for _ in range(workers)]
+    failed = None
+    try:
+        for proc in procs:
+            proc.start()
+        log.info("started %d server processes: %s", workers, [p.pid for p in procs])
+        while not stopping.is_set():
+            wait([p.sentinel for p in procs], timeout=0.5)
+            dead = [p for p in procs if p.exitcode is not None]
+            if dead and not stopping.is_set():
+                failed = dead[0]
+                log.error(
+                    "server process %s exited with code %s; stopping the others",
+                    failed.pid,
+                    failed.exitcode,
+                )
+                break
+    finally:
+        _stop_all(procs)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failed is not None:
+        raise SystemExit(1)
+
+
+def _stop_all(procs: list[BaseProcess], grace: float = 15.0) -> None:
+    """SIGTERM to every server process still running (uvicorn finishes its requests), then
+    SIGKILL to what is left after `grace` seconds."""
+    for proc in procs:
+        if proc.pid is not None and proc.exitcode is None:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        if proc.pid is not None:
+            proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        if proc.pid is not None and proc.exitcode is None:
+            log.warning("server process %s did not stop in %.0f s: killed", proc.pid, grace)
+            proc.kill()
+            proc.join(5)

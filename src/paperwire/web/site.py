@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.manager import index_folder, open_index
@@ -32,6 +34,8 @@ class Site:
         self._checked = time.monotonic()
         self._reloading = threading.Lock()
         self.reloads = 0
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._computing = threading.Lock()
 
     def close(self) -> None:
         self.store.close()
@@ -55,9 +59,28 @@ class Site:
                     self._index = open_index(self.settings)
                     self._mtime = mtime  # read before opening: a write during it reloads again
                     self.reloads += 1
+                    self._cache.clear()
                     log.info("search index reloaded (state.json changed)")
                 except Exception:  # a half-replaced part: keep serving the old index, retry
                     log.exception("could not reload the search index; keeping the one loaded")
                 finally:
                     self._reloading.release()
         return self._index
+
+    def cached(self, name: str, compute: Callable[[], Any], ttl: float) -> Any:
+        """`compute()`, kept `ttl` seconds (and until the index is reloaded). While one request
+        computes a value anew, the others get the one kept, if any, rather than wait."""
+        hit = self._cache.get(name)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+        if not self._computing.acquire(blocking=hit is None):
+            return hit[1] if hit is not None else compute()
+        try:
+            hit = self._cache.get(name)
+            if hit is not None and time.monotonic() - hit[0] < ttl:
+                return hit[1]
+            value = compute()
+            self._cache[name] = (time.monotonic(), value)
+            return value
+        finally:
+            self._computing.release()
