@@ -15,8 +15,9 @@ import html
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate
-from operator import sub
+from dataclasses import dataclass, field
+from itertools import accumulate, compress, repeat
+from operator import add, sub
 
 Analyzer = Callable[[str], list[str]]
 Segment = tuple[str, bool]
@@ -113,13 +114,20 @@ def _offsets(parts: list[str]) -> list[int]:
 def _chunks(solid: str, max_chars: int) -> tuple[list[int], list[int]]:
     """Starts and ends of the text's white-space-separated runs (a run longer than max_chars is
     cut into pieces of max_chars)."""
-    parts = _SPACES.split(solid)  # run, space, run, ..., run (the first and last may be "")
-    at = _offsets(parts)
-    starts, ends = at[0:-1:2], at[1::2]
-    if not parts[0]:
-        del starts[0], ends[0]
-    if starts and not parts[-1]:
-        del starts[-1], ends[-1]
+    runs = solid.split()  # str.split and the regex agree on what white space is
+    if runs and sum(map(len, runs)) + len(runs) - 1 == len(solid):
+        # One white space character between runs, none around them (the common case).
+        lengths = list(map(len, runs))
+        starts = [0, *accumulate(map(add, lengths, repeat(1, len(runs) - 1)))]
+        ends = list(map(add, starts, lengths))
+    else:
+        parts = _SPACES.split(solid)  # run, space, run, ..., run (the first, last may be "")
+        at = _offsets(parts)
+        starts, ends = at[0:-1:2], at[1::2]
+        if not parts[0]:
+            del starts[0], ends[0]
+        if starts and not parts[-1]:
+            del starts[-1], ends[-1]
     if starts and max(map(sub, ends, starts)) > max_chars:
         cut_starts, cut_ends = [], []
         for run_start, run_end in zip(starts, ends, strict=True):
@@ -131,19 +139,32 @@ def _chunks(solid: str, max_chars: int) -> tuple[list[int], list[int]]:
 
 
 # The analysed forms of the words seen, per analyzer (an analyzer is a pure function of the
-# word): a page of results shares most of its words, and the same words come back on the next
-# query. Bounded: a few analyzers (the index's, the default), and the words of some abstracts.
-_KNOWN: dict[Analyzer, dict[str, frozenset[str]]] = {}
+# word), and the other way round, the words seen with each form: a page of results shares most
+# of its words, and the same words come back with the next query. Bounded: a few analyzers
+# (the index's, the default), each with the words of some thousands of abstracts.
+_KNOWN: dict[Analyzer, _Known] = {}
 _MAX_ANALYZERS = 8
 _MAX_WORDS = 200_000
 
 
-def _known_forms(analyse: Analyzer) -> dict[str, frozenset[str]]:
+@dataclass(slots=True)
+class _Known:
+    forms: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> its forms
+    words: dict[str, set[str]] = field(default_factory=dict)  # form -> words with it
+
+    def learn(self, words: set[str], analyse: Analyzer) -> None:
+        for word in words.difference(self.forms):
+            forms = self.forms[word] = frozenset(analyse(word))
+            for form in forms:
+                self.words.setdefault(form, set()).add(word)
+
+
+def _known(analyse: Analyzer) -> _Known:
     known = _KNOWN.get(analyse)
-    if known is None or len(known) > _MAX_WORDS:
+    if known is None or len(known.forms) > _MAX_WORDS:
         if len(_KNOWN) >= _MAX_ANALYZERS:
             _KNOWN.clear()
-        known = _KNOWN[analyse] = {}
+        known = _KNOWN[analyse] = _Known()
     return known
 
 
@@ -157,23 +178,21 @@ def _matches(
     once). Words inside `$...$` are not looked at (they are blanked in `plain`)."""
     parts = _WORD_SPLIT.split(plain)  # space, word, space, ..., word, space
     words = parts[1::2]
-    known = _known_forms(analyse)
+    distinct = set(words)
+    known = _known(analyse)
+    known.learn(distinct, analyse)
     found: dict[str, frozenset[str]] = {}
-    for word in set(words):
-        forms = known.get(word)
-        if forms is None:
-            forms = known[word] = frozenset(analyse(word))
-        if not forms.isdisjoint(wanted):
-            found[word] = forms & wanted
+    for form in wanted:
+        for word in distinct.intersection(known.words.get(form, ())):
+            if word not in found:
+                found[word] = known.forms[word] & wanted
     if not found:
         return []
     at = _offsets(parts)
     out = []
-    for i, word in enumerate(words):
-        forms = found.get(word)
-        if forms is not None:
-            start = at[2 * i + 1]
-            out.append((start, start + len(word), bisect_right(ends, start), forms))
+    for i in compress(range(len(words)), map(found.__contains__, words)):
+        start, word = at[2 * i + 1], words[i]
+        out.append((start, start + len(word), bisect_right(ends, start), found[word]))
     return out
 
 

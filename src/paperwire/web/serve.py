@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -158,7 +159,7 @@ def _supervise(workers: int, sock: socket.socket | None, host: str, port: int) -
         raise SystemExit(1)
 
 
-def _stop_all(procs: list[BaseProcess], grace: float = 15.0) -> None:
+def _stop_all(procs: Sequence[BaseProcess], grace: float = 15.0) -> None:
     """SIGTERM to every server process still running (uvicorn finishes its requests), then
     SIGKILL to what is left after `grace` seconds."""
     for proc in procs:
