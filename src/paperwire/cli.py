@@ -919,6 +919,3 @@ def _usage_or_raise(exc: Exception) -> None:
             err.print(f"error: {exc}", highlight=False)
         sys.exit(getattr(exc, "exit_code", 2))
     raise exc
-
-
-run: Callable[[list[str] | None], None] = main

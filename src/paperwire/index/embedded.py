@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -383,9 +382,3 @@ def _without(hits: Hits, exclude: np.ndarray) -> Hits:
         return hits
     keep = ~np.isin(hits.keys, exclude)
     return Hits(hits.keys[keep], hits.scores[keep], hits.total)
-
-
-def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, (time.perf_counter() - start) * 1000

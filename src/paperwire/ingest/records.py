@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -252,8 +251,3 @@ def as_str_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if v is not None]
     return [str(value)]
-
-
-def only_records(items: Iterable[Item]) -> Iterator[PaperRecord]:
-    """The good records of a stream (for tests and tools that ignore rejects)."""
-    return (i for i in items if isinstance(i, PaperRecord))
