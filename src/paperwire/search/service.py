@@ -83,8 +83,10 @@ def search(
     page: int = 1,
     per_page: int = 10,
     mode: str = "hybrid+rerank",
+    columns: Sequence[str] | None = None,
 ) -> SearchResult:
-    """One page of results for a query string (see paperwire.search.query for the syntax)."""
+    """One page of results for a query string (see paperwire.search.query for the syntax).
+    `columns`: the paper columns each hit gets (all public ones when None; see `hydrate`)."""
     started = time.perf_counter()
     parsed = parse_query(query)
     _check_page(page, per_page)
@@ -92,7 +94,7 @@ def search(
     start = (page - 1) * per_page
     page_hits = Hits(hits.keys[start:], hits.scores[start:], hits.total)
     terms = [parsed.text] if parsed.text else []
-    rows = hydrate(store, page_hits, terms=terms, analyzer=_analyzer(index))
+    rows = hydrate(store, page_hits, terms=terms, analyzer=_analyzer(index), columns=columns)
     took = (time.perf_counter() - started) * 1000
     return SearchResult(query, parsed, mode, page, per_page, max(hits.total, len(hits)), took, rows)
 
@@ -103,11 +105,19 @@ def _analyzer(index: IndexBackend) -> Any:
 
 
 def hydrate(
-    store: Store, hits: Hits, *, terms: Sequence[str] = (), analyzer: Any = None
+    store: Store,
+    hits: Hits,
+    *,
+    terms: Sequence[str] = (),
+    analyzer: Any = None,
+    columns: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The papers of these hits, in order, with score and a highlighted abstract snippet.
-    Keys the store no longer has are skipped."""
-    rows = papers_by_pk(store, hits.keys.tolist())
+    Keys the store no longer has are skipped. `columns`: only these public columns of each
+    paper (the abstract is always read, for the snippet); all when None."""
+    if columns is not None and "abstract" not in columns:
+        columns = [*columns, "abstract"]
+    rows = papers_by_pk(store, hits.keys.tolist(), columns=columns)
     out = []
     for key, score in hits.pairs():
         row = rows.get(key)

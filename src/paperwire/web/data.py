@@ -366,10 +366,35 @@ def _day_text(day: int | None) -> str:
         return "…"
 
 
+# The paper columns the HTML search page shows (through `paper_view` and `_paper.html`): the
+# page reads only these, the JSON API and the feeds read every public column.
+PAGE_COLUMNS = (
+    "id",
+    "arxiv_id",
+    "doi",
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "announced",
+    "submitted",
+    "abs_url",
+    "pdf_url",
+    "code_links",
+)
+
+
 def search_page(
-    site: Site, *, q: str = "", page: int = 1, mode: str | None = None, per_page: int = 0
+    site: Site,
+    *,
+    q: str = "",
+    page: int = 1,
+    mode: str | None = None,
+    per_page: int = 0,
+    columns: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """One page of search results; an empty query searches nothing (the page shows help)."""
+    """One page of search results; an empty query searches nothing (the page shows help).
+    `columns`: the paper columns each hit gets (all public ones when None)."""
     mode = check_mode(mode or site.settings.search_mode)
     per_page = per_page or SEARCH_PER_PAGE
     if not q.strip():
@@ -384,7 +409,9 @@ def search_page(
             "hits": [],
             "pagination": {"page": 1, "per_page": per_page, "total": 0, "pages": 1},
         }
-    result = search(site.store, site.index, q, page=page, per_page=per_page, mode=mode)
+    result = search(
+        site.store, site.index, q, page=page, per_page=per_page, mode=mode, columns=columns
+    )
     data = result.as_dict()
     data["searched"] = True
     data["filters"] = describe_filters(result.parsed)

@@ -23,7 +23,8 @@ Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")
 Period = Annotated[str, Query(max_length=16, description="day, week or month.")]
 
 
-def get_site(request: Request) -> Site:
+async def get_site(request: Request) -> Site:
+    # async: FastAPI runs a sync dependency in the thread pool, a hop per request for a read.
     site: Site = request.app.state.site
     return site
 
@@ -102,7 +103,8 @@ def search(
     page: Page = 1,
     mode: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    return render(request, "search.html", data.search_page(site, q=q, page=page, mode=mode))
+    page_data = data.search_page(site, q=q, page=page, mode=mode, columns=data.PAGE_COLUMNS)
+    return render(request, "search.html", page_data)
 
 
 @router.get("/about")
