@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from httpserver import RecordedServer, Route
+from mailserver import Capture, MailServer
 from paperwire.store import Store, open_store
 from pg import PostgresServer, start_server
 
@@ -82,3 +83,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = open_store(url=url)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server on 127.0.0.1 that keeps what it accepts (see tests/mailserver.py)."""
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(mail_server: MailServer) -> Capture:
+    """The captured messages, emptied for each test."""
+    mail_server.capture.clear()
+    return mail_server.capture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import Field
@@ -60,6 +62,45 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(
         default=1000, description="Records written per transaction (and per checkpoint)."
     )
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            "Key that signs session cookies, magic links, CSRF and unsubscribe tokens. Default: "
+            "a random key made once and kept in `secret_key` in the data home."
+        ),
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of the site, used for the links in emails.",
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server for outgoing mail.")
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_security: str = Field(
+        default="none",
+        description="none, starttls (upgrade after connecting) or tls (implicit TLS, port 465).",
+    )
+    smtp_user: str | None = Field(
+        default=None, description="SMTP login, when the server needs one."
+    )
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_timeout: float = Field(default=30.0, description="Seconds before an SMTP call fails.")
+    mail_from: str = Field(
+        default="paperwire <paperwire@localhost>", description="From: address of all mail."
+    )
+    digest_time: str | None = Field(
+        default=None,
+        description=(
+            "HH:MM (server local time) at which `paperwire serve` sends the daily digest itself; "
+            "empty: no built-in scheduler (run `paperwire digest send` from cron)."
+        ),
+    )
+    digest_size: int = Field(default=10, description="Papers per digest section at most.")
+    magic_link_minutes: int = Field(default=15, description="Minutes a sign-in link stays valid.")
+    session_days: int = Field(default=30, description="Days a sign-in lasts.")
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark cookies Secure (set this when the site is served over HTTPS).",
+    )
 
     @property
     def home_dir(self) -> Path:
@@ -70,3 +111,27 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home_dir / 'paperwire.db'}"
+
+    @property
+    def signing_key(self) -> str:
+        """`secret_key`, or the key kept in the data home (made on first use, mode 0600)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home_dir / "secret_key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        try:
+            os.link(tmp, path)  # atomic and never overwrites: two first runs agree on one key
+        except FileExistsError:
+            key = path.read_text().strip()
+        finally:
+            tmp.unlink()
+        return key

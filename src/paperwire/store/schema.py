@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -89,4 +91,135 @@ ingest_runs = Table(
     Column("status", String(16), nullable=False),  # running | done | failed
     Column("counts", JSON, nullable=False),
     Column("message", Text),
+)
+
+# --- community: accounts, votes, bookmarks, subscriptions, digests (migration 0002) ----------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),  # stored lower-cased
+    Column("name", String(200)),
+    Column("password_hash", Text),  # argon2; null = magic-link sign-in only
+    # Bumped on sign-out-everywhere / password change: session cookies carry it.
+    Column("session_version", Integer, nullable=False, default=0),
+    Column("profile_reset", DateTime(timezone=True)),  # recs ignore likes older than this
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_login", DateTime(timezone=True)),
+)
+
+# Magic links: one row per link sent; `used` set when it is redeemed (single use).
+login_tokens = Table(
+    "login_tokens",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False),
+    Column("used", DateTime(timezone=True)),
+    Index("ix_login_tokens_user", "user_id"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Index("ix_votes_paper", "paper_pk"),
+    Index("ix_votes_created", "created"),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_collections_user_name"),
+)
+
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "paper_pk", name="uq_submissions_user_paper"),
+)
+
+# "Not interested" marks (signal -1) for recommendations; likes come from votes and bookmarks.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("signal", Integer, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # trending | search | recs
+    Column("query", Text),  # the saved search (kind "search")
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Index("ix_subscriptions_user", "user_id"),
+)
+
+# One digest per user per day: the row is claimed before sending, marked sent after, so a
+# crash mid-run neither sends twice nor skips anyone.
+digest_outbox = Table(
+    "digest_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sending | sent | failed | empty
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("message_id", String(255)),
+    Column("paper_pks", JSON, nullable=False),  # what the digest holds, fixed when claimed
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("next_try", DateTime(timezone=True)),
+    Column("sent", DateTime(timezone=True)),
+    Column("error", Text),
+    UniqueConstraint("user_id", "day", name="uq_digest_outbox_user_day"),
+    Index("ix_digest_outbox_status", "status"),
+)
+
+# Papers already mailed to a user: each paper at most once per subscriber.
+digest_items = Table(
+    "digest_items",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, nullable=False),
+)
+
+# Fixed-window counters shared by all worker processes (sign-in, votes, submissions).
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("window", Integer, nullable=False),  # window start, epoch seconds
+    Column("count", Integer, nullable=False),
 )

@@ -22,7 +22,8 @@ Every URL, in one place:
     /api/v1/search  /api/v1/similar  /api/v1/status
     Static files: /static/...
 
-Nothing changes state, so there is no POST route (and no CSRF token) yet.
+Accounts, votes, bookmarks, submissions, subscriptions and the digest pages are routed in
+account.py, community.py, digest_pages.py and recs.py: every POST there takes `auth.CSRF`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperwire import __version__
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.settings import Settings
-from paperwire.web import api, errors, pages, urls
+from paperwire.web import account, api, auth, community, digest_pages, errors, pages, recs, urls
 from paperwire.web.site import CHECK_EVERY, Site
 
 HERE = Path(__file__).parent
@@ -110,6 +111,8 @@ def make_templates() -> Jinja2Templates:
         search_url=urls.search_url,
         version=__version__,
         max_per_page=MAX_PER_PAGE,
+        csrf_token=auth.csrf_token,
+        current_user=auth.current_user,
     )
     env.filters.update(teaser=urls.teaser, short_authors=urls.short_authors)
     return Jinja2Templates(env=env)
@@ -141,6 +144,8 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    for router in (account.router, community.router, digest_pages.router, recs.router):
+        app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> Response:
@@ -149,5 +154,6 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
 
     # Level 6 (zlib's default), not starlette's 9: a few percent larger, much less CPU.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
+    app.add_middleware(auth.CSRFCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     return app

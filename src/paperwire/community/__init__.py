@@ -1,0 +1,1 @@
+"""The community side: votes, trending, bookmarks, submissions, recommendations."""

@@ -1,0 +1,1 @@
+"""Email: the daily digest (trending, saved-search alerts, recommendations) and sign-in links."""

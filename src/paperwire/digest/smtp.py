@@ -1,0 +1,70 @@
+"""Handing a message to the configured SMTP server (plain, STARTTLS or implicit TLS, login)."""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from paperwire.errors import ConfigError
+from paperwire.settings import Settings
+
+SECURITY = ("none", "starttls", "tls")
+
+
+class Mailer:
+    """One SMTP connection, opened on first use and reused for many messages (a digest run
+    sends thousands); reconnects after the server drops it."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.smtp_security not in SECURITY:
+            raise ConfigError(
+                f"smtp_security {settings.smtp_security!r} is not one of {', '.join(SECURITY)}"
+            )
+        self.settings = settings
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        conn: smtplib.SMTP
+        if s.smtp_security == "tls":
+            conn = smtplib.SMTP_SSL(
+                s.smtp_host,
+                s.smtp_port,
+                timeout=s.smtp_timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+            if s.smtp_security == "starttls":
+                conn.starttls(context=ssl.create_default_context())
+        if s.smtp_user:
+            conn.login(s.smtp_user, s.smtp_password or "")
+        return conn
+
+    def send(self, message: EmailMessage) -> None:
+        """Send one message; raises smtplib.SMTPException or OSError when it was not accepted
+        (the caller decides about retries)."""
+        if self._conn is None:
+            self._conn = self._connect()
+        try:
+            self._conn.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self._conn = self._connect()  # the server closed an idle connection: once more
+            self._conn.send_message(message)
+        except (smtplib.SMTPException, OSError):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._conn.quit()
+            self._conn = None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
