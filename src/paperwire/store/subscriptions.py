@@ -66,11 +66,13 @@ def add_subscription(
             )
             sub_id = existing._mapping["id"]
         else:
-            sub_id = conn.execute(
+            inserted = conn.execute(
                 subscriptions.insert().values(
                     user_id=user_id, kind=kind, query=query, enabled=True, created=datetime.now(UTC)
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None
+            sub_id = inserted[0]
         row = conn.execute(select(subscriptions).where(subscriptions.c.id == sub_id)).one()
     return _sub(row)
 
