@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from paperwire.index.base import IndexBackend
+from paperwire.index.backend import IndexBackend
 from paperwire.store import Store
 
 
