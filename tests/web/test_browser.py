@@ -275,17 +275,20 @@ def test_keyboard_skip_link(tab: Tab) -> None:
 
 def test_load_more_search_as_you_type_and_math(tab: Tab) -> None:
     page = tab.page
-    # KaTeX renders the $...$ of titles and abstracts (vendored, under the CSP); this demo day
-    # has some on its first page.
+    # The $...$ of titles and abstracts arrive as MathML (converted on the server) and the
+    # browser draws them; this demo day has some on its first page.
     tab.goto("/day/2026-06-24")
-    page.wait_for_selector(".tex-done .katex", state="attached")
-    assert page.locator(".katex").count() > 0
-    in_abstract = page.locator("ol.papers > li:has(details .katex)")
+    formulas = page.locator("main math")
+    assert formulas.count() > 0
+    in_abstract = page.locator("ol.papers > li:has(details math)")
     if in_abstract.count():  # open that abstract, as a reader would, to see its formula
         in_abstract.first.locator("summary").click()
-        in_abstract.first.locator(".katex").first.scroll_into_view_if_needed()
+        shown = in_abstract.first.locator("details math").first
     else:
-        page.locator(".katex").first.scroll_into_view_if_needed()
+        shown = formulas.first
+    shown.scroll_into_view_if_needed()
+    box = shown.bounding_box()
+    assert box is not None and box["width"] > 0 and box["height"] > 0  # laid out, not raw TeX
     tab.shot("09-math")
 
     # "Load more" (htmx): the next page's items join the list; the page stays.

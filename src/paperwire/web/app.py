@@ -44,7 +44,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperwire import __version__
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.settings import Settings
-from paperwire.web import account, api, auth, community, digest_pages, errors, pages, recs, urls
+from paperwire.web import (
+    account,
+    api,
+    auth,
+    community,
+    digest_pages,
+    errors,
+    pages,
+    recs,
+    tex,
+    urls,
+)
 from paperwire.web.site import CHECK_EVERY, Site
 
 HERE = Path(__file__).parent
@@ -114,7 +125,12 @@ def make_templates() -> Jinja2Templates:
         csrf_token=auth.csrf_token,
         current_user=auth.current_user,
     )
-    env.filters.update(teaser=urls.teaser, short_authors=urls.short_authors)
+    env.filters.update(
+        teaser=urls.teaser,
+        short_authors=urls.short_authors,
+        tex=tex.render,
+        tex_html=tex.render_html,
+    )
     return Jinja2Templates(env=env)
 
 

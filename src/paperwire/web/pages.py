@@ -14,7 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from paperwire.web import data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
 from paperwire.web.site import Site
-from paperwire.web.urls import has_math, list_url, page_texts, paper_url
+from paperwire.web.tex import needs_katex
+from paperwire.web.urls import list_url, page_texts, paper_url
 
 router = APIRouter(include_in_schema=False)
 FEED_ENTRIES = 100
@@ -37,7 +38,7 @@ def render(
 ) -> Response:
     if fragment and request.headers.get("HX-Request"):
         template = fragment
-    context = {"d": page, "math": has_math(page_texts(page))}
+    context = {"d": page, "math": needs_katex(page_texts(page))}
     response: Response = request.app.state.templates.TemplateResponse(request, template, context)
     return response
 

@@ -1,16 +1,14 @@
-"""How the site's URLs are spelled (the templates' and the feeds' helpers), and how pages tell
-whether they need KaTeX."""
+"""How the site's URLs are spelled (the templates' and the feeds' helpers), and which texts
+of a page may hold formulas (see paperwire.web.tex)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
 
 TEASER_CHARS = 600  # of an abstract in a list (the paper's page has it all)
 LIST_PATHS = {"day": "/day/", "week": "/week/", "month": "/month/", "category": "/category/"}
-_MATH = re.compile(r"\$[^$\n]+\$|\\\(.+?\\\)")
 
 
 def paper_url(paper_id: str) -> str:
@@ -67,12 +65,8 @@ def short_authors(authors: list[str] | None, limit: int = 8) -> str:
     return ", ".join(authors[:limit]) + f" and {len(authors) - limit:,} more"
 
 
-def has_math(texts: Iterable[str | None]) -> bool:
-    return any(text and _MATH.search(text) for text in texts)
-
-
 def page_texts(page: dict[str, Any]) -> Iterable[str | None]:
-    """The titles and abstracts a page shows (where KaTeX may have formulas to render): a
+    """The titles and abstracts a page shows (where formulas may need KaTeX): a
     paper page's whole abstract, a list's teasers, search results' snippets."""
     paper = page.get("paper")
     if isinstance(paper, dict):
