@@ -126,7 +126,7 @@ def test_search(client: TestClient) -> None:
     assert body["took_ms"] >= 0 and body["sort"] == "relevance"
     filtered = get(client, "/api/v1/search?q=robust+cat:cs.CL+-attention+sort:date")
     assert ids(filtered["hits"]) == [DOI_ID] and filtered["sort"] == "date"
-    assert filtered["filters"] == ["category: cs.cl", "without: attention"]
+    assert filtered["filters"] == ["category: cs.CL", "without: attention"]
     paged = get(client, "/api/v1/search?q=robust&per_page=5&page=2&mode=bm25")
     assert len(paged["hits"]) == 5 and paged["pagination"]["page"] == 2
     assert paged["pagination"]["total"] == len(records()) - 2  # not string theory, not entmax

@@ -144,7 +144,7 @@ def test_search_page(client: TestClient) -> None:
     assert "<mark>strings</mark>" in html  # the only raw HTML rendered: the service's snippet
     assert paper_links(html) == ["hep-th/9901001"]
     filtered = client.get("/search?q=robust+cat:cs.CL+-attention").text
-    assert "category: cs.cl" in filtered and "without: attention" in filtered
+    assert "category: cs.CL" in filtered and "without: attention" in filtered
     assert paper_links(filtered) == [DOI_ID]
     assert 'href="/search?q=robust+-attention+cat%3Acs.cl+sort%3Adate' in filtered  # sort links
     many = client.get("/search?q=robust&mode=bm25").text

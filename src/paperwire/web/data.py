@@ -338,6 +338,15 @@ def paper_page(site: Site, *, paper_id: str) -> dict[str, Any]:
 # --- search and similar ----------------------------------------------------------------------
 
 
+def arxiv_case(category: str) -> str:
+    """A category as arXiv spells it (filters are matched lower-cased): cs.cl -> cs.CL,
+    astro-ph.co -> astro-ph.CO; physics.* and cond-mat.* subjects stay lower case."""
+    archive, dot, subject = category.partition(".")
+    if not dot or archive in ("physics", "cond-mat"):
+        return category
+    return f"{archive}.{subject.upper()}"
+
+
 def describe_filters(parsed: ParsedQuery) -> list[str]:
     """The query's filters in words, for the results page."""
     out = [f"phrase: “{p}”" for p in parsed.phrases]
@@ -345,10 +354,12 @@ def describe_filters(parsed: ParsedQuery) -> list[str]:
         name, _, value = token.partition(":")
         out.append("has code" if token == "has:code" else f"{name}: {value}")
     for group in parsed.any_of:
-        out.append("category: " + " or ".join(t.partition(":")[2] for t in group))
+        out.append("category: " + " or ".join(arxiv_case(t.partition(":")[2]) for t in group))
     out += [f"without: {w}" for w in parsed.must_not]
     for token in parsed.none_of:
         name, _, value = token.partition(":")
+        if name == "cat":
+            value = arxiv_case(value)
         out.append("without code" if token == "has:code" else f"not {name}: {value}")
     if parsed.day_from is not None or parsed.day_to is not None:
         lo = (EPOCH + timedelta(days=parsed.day_from)).isoformat() if parsed.day_from else "…"
