@@ -42,6 +42,10 @@ app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
 bench_app = typer.Typer(help="Benchmarks (figures with a same-run baseline).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+users_app = typer.Typer(help="Accounts: add, list and remove users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+digest_app = typer.Typer(help="The daily digest email.", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
 out = Console()
 err = Console(stderr=True)
 
@@ -818,6 +822,178 @@ def bench_load_cmd(
         encoder=_settings(ctx).encoder,
     )
     _emit_json(result)
+
+
+# --- users (accounts) ------------------------------------------------------------------------
+
+
+def _subscription_spec(spec: str) -> tuple[str, str | None]:
+    """`trending`, `recs` or `search:QUERY` -> (kind, query)."""
+    kind, sep, query = spec.partition(":")
+    if kind == "search" and sep:
+        return "search", query
+    if kind in ("trending", "recs") and not sep:
+        return kind, None
+    raise ConfigError(f"--subscribe {spec!r}: use trending, recs or search:QUERY")
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Email address.", show_default=False)],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    subscribe: Annotated[
+        list[str] | None,
+        typer.Option(help="trending, recs or search:QUERY (repeatable).", show_default=False),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a user (or update an existing one's name and subscriptions); they sign in by mailed
+    link."""
+    from paperwire.store.subscriptions import add_subscription, check_subscription
+    from paperwire.store.users import check_email, create_user, get_user, set_name
+
+    address = check_email(email)
+    wanted = [_subscription_spec(s) for s in subscribe or []]
+    for kind, query in wanted:
+        check_subscription(kind, query)  # every one checked before anything is written
+    with _store(ctx) as store:
+        user, created = create_user(store, address)
+        if name is not None:
+            set_name(store, user.id, name)
+        subs = [add_subscription(store, user.id, kind, query) for kind, query in wanted]
+        user = get_user(store, user.id) or user
+    labels = [f"search:{s.query}" if s.kind == "search" else s.kind for s in subs]
+    if as_json:
+        _emit_json(
+            {
+                "id": user.id,
+                "email": user.email,
+                "name": user.name,
+                "new": created,
+                "subscriptions": labels,
+            }
+        )
+    else:
+        verb = "added" if created else "updated"
+        subs_text = ", ".join(labels) or "no subscriptions"
+        out.print(f"{verb} user {user.id} {user.email} ({subs_text})", highlight=False)
+    if not created and name is None and not subs:
+        raise typer.Exit(EXIT_NOTHING_NEW)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Users with their sign-ups, last sign-in, subscriptions and votes."""
+    from paperwire.store.users import user_summaries
+
+    with _store(ctx) as store:
+        rows = user_summaries(store)
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(title=f"{len(rows):,} user{'' if len(rows) == 1 else 's'}")
+    table.add_column("email", no_wrap=True, style="cyan")
+    for col in ("name", "created", "last login", "subscriptions"):
+        table.add_column(col)
+    table.add_column("votes", justify="right")
+    for r in rows:
+        table.add_row(
+            r["email"],
+            r["name"] or "",
+            f"{r['created']:%Y-%m-%d %H:%M}",
+            f"{r['last_login']:%Y-%m-%d %H:%M}" if r["last_login"] else "never",
+            ", ".join(r["subscriptions"]) or "-",
+            f"{r['votes']:,}",
+        )
+    out.print(table)
+
+
+@users_app.command("remove")
+def users_remove(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Email address.", show_default=False)],
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase a user and everything of theirs (votes, collections, subscriptions, digests)."""
+    from paperwire.errors import NotFound
+    from paperwire.store.users import delete_user, get_user_by_email
+
+    with _store(ctx) as store:
+        user = get_user_by_email(store, email)
+        if user is None:
+            raise NotFound(f"no user with the email {email.strip()!r}")
+        delete_user(store, user.id)
+    if as_json:
+        _emit_json({"removed": user.email, "id": user.id})
+    else:
+        out.print(f"removed user {user.id} {user.email} and all their data", highlight=False)
+
+
+# --- digest ----------------------------------------------------------------------------------
+
+
+@digest_app.command("send")
+def digest_send(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render and summarise; send nothing, no outbox.")
+    ] = False,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Digest day (YYYY-MM-DD); default today.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this subscriber (email).")
+    ] = None,
+    eml_dir: Annotated[
+        Path | None, typer.Option("--eml-dir", help="With --dry-run: write .eml files here.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the daily digest to every subscriber (resumable: each user gets one per day)."""
+    from paperwire.digest.send import send_digests
+
+    bar, progress = _bar("digest")
+    with bar:
+        summary = send_digests(
+            _settings(ctx),
+            day=_day(day),
+            dry_run=dry_run,
+            user=user,
+            progress=progress,
+            eml_dir=eml_dir,
+        )
+    if as_json:
+        _emit_json(summary.as_dict())
+    else:
+        s = summary
+        verb = f"rendered {s.rendered:,} (dry run: nothing sent)" if dry_run else f"sent {s.sent:,}"
+        out.print(
+            f"digest of {s.day}: {s.subscribers:,} subscribers, [green]{verb}[/], "
+            f"{s.empty:,} with nothing new, {s.skipped_already_sent:,} already done, "
+            f"[yellow]{s.deferred:,} left for the next run[/], [red]{s.failed:,} refused[/], "
+            f"{s.errors:,} errors in {s.seconds:.1f} s",
+            highlight=False,
+        )
+        for path in s.files[:5]:
+            out.print(f"wrote {path}", highlight=False)
+    if (summary.rendered if dry_run else summary.sent) == 0:
+        raise typer.Exit(EXIT_NOTHING_NEW)
+
+
+@bench_app.command("digest")
+def bench_digest_cmd(
+    subscribers: Annotated[
+        int, typer.Option("-n", "--subscribers", min=1, max=1_000_000, help="Subscribers.")
+    ] = 10_000,
+    baseline: Annotated[
+        int, typer.Option(min=1, help="Messages in the raw smtplib baseline.")
+    ] = 10_000,
+) -> None:
+    """Digest delivery throughput to a local SMTP server, against raw smtplib sends. JSON."""
+    from paperwire.bench.digest import bench_digest
+
+    _emit_json(bench_digest(subscribers, baseline_messages=baseline))
 
 
 # --- serve -----------------------------------------------------------------------------------

@@ -277,6 +277,30 @@ class DenseIndex:
             out[found] = np.asarray(codes, np.float32) * np.asarray(inv, np.float32)[:, None]
         return found, out
 
+    def keys(self) -> np.ndarray:
+        """Live keys, ascending: the papers that have a vector."""
+        return np.sort(self._rows.keys()[self._rows.alive])
+
+    def best_by_dot(self, weights: np.ndarray, k: int, *, allow: np.ndarray | None = None) -> Hits:
+        """The k keys whose stored unit vectors x have the highest w·x (a linear model's score),
+        by a scan of `allow`'s rows (all rows when None) as `_brute` does it (int8 pass, best
+        max(4k, 128) rescored in float32), never the HNSW graph: `w` is a model's weights, not
+        an encoded text, so the graph's neighbourhoods are no guide to it. Scores are w·x."""
+        w = np.asarray(weights, np.float32).ravel()
+        if w.shape[0] != self.dim:
+            raise ValueError(f"weights have dim {w.shape[0]}, this index {self.dim}")
+        norm = float(np.linalg.norm(w))
+        if k <= 0 or len(self) == 0 or norm == 0.0:
+            return Hits.empty()
+        if allow is None:
+            rows = np.flatnonzero(self._rows.alive)
+        else:
+            rows = np.unique(self._find(key_array(allow))[1])
+        if not len(rows):
+            return Hits.empty()
+        hits = self._brute(w / norm, k, rows)
+        return Hits(hits.keys, hits.scores * np.float32(norm), hits.total)
+
     # --- writes -------------------------------------------------------------------------
 
     def add_vectors(self, keys: np.ndarray, vecs: np.ndarray) -> None:

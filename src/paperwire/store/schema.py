@@ -128,7 +128,8 @@ votes = Table(
     Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
     Column("created", DateTime(timezone=True), nullable=False),
     Index("ix_votes_paper", "paper_pk"),
-    Index("ix_votes_created", "created"),
+    # (created, paper_pk): trending reads a window of votes from this index alone.
+    Index("ix_votes_created", "created", "paper_pk"),
 )
 
 collections = Table(

@@ -1,16 +1,23 @@
-"""Accounts: users looked up by id or email. (Sign-in tokens, subscriptions and the rest of
-the account data live beside this module.)"""
+"""Accounts: users looked up by id or email, their names, passwords (argon2), session
+versions and last sign-in. (Sign-in links are in login.py; subscriptions and the rest of the
+account data live beside this module.)"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, select
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from paperwire.errors import BadRequest
 from paperwire.store.db import Store
-from paperwire.store.schema import users
+from paperwire.store.schema import subscriptions, users, votes
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,30 @@ def _user(row: object) -> User:
     )
 
 
+MAX_EMAIL = 320
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def check_email(email: str) -> str:
+    """The normalised address when it can be one (one @, something either side, at most 320
+    characters, no spaces or control characters), else BadRequest saying what is wrong. No
+    deeper checks: the sign-in mail arriving is the real test."""
+    address = normalize_email(email)
+    if not address:
+        raise BadRequest("give an email address")
+    if len(address) > MAX_EMAIL:
+        raise BadRequest(f"an email address is at most {MAX_EMAIL} characters")
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in address):
+        raise BadRequest("an email address cannot contain spaces or control characters")
+    local, at, domain = address.partition("@")
+    if not at or "@" in domain or not local or not domain:
+        raise BadRequest(
+            f"{address!r} is not an email address: it needs one @, like ada@example.org"
+        )
+    return address
 
 
 def get_user(store: Store, user_id: int) -> User | None:
@@ -81,3 +110,145 @@ def delete_user(store: Store, user_id: int) -> bool:
     with store.engine.begin() as conn:
         result = conn.execute(delete(users).where(users.c.id == user_id))
     return result.rowcount == 1
+
+
+# --- profile, sessions, passwords --------------------------------------------------------
+
+MAX_NAME = 200
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # argon2 takes any length; this only bounds the work one request can ask for
+
+_hasher = PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the address has no password, so an unknown address costs the
+    same time as a wrong password (no telling from response times which addresses have
+    accounts). Made on first use: hashing takes tens of ms, not something to do at import."""
+    return _hasher.hash("paperwire: no such account")
+
+
+def set_name(store: Store, user_id: int, name: str | None) -> None:
+    """Set the display name (stripped; empty clears it). BadRequest when too long or not text."""
+    clean = (name or "").strip()
+    if len(clean) > MAX_NAME:
+        raise BadRequest(f"a name is at most {MAX_NAME} characters")
+    if any(unicodedata.category(c) == "Cc" for c in clean):
+        raise BadRequest("a name cannot contain control characters")
+    with store.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id).values(name=clean or None))
+
+
+def check_password(password: str) -> str:
+    """The password when it is usable as one, else BadRequest saying why."""
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise BadRequest(f"a password is at most {MAX_PASSWORD} characters")
+    return password
+
+
+def set_password(store: Store, user_id: int, password: str) -> None:
+    """Store an argon2 hash of `password` (checked first with check_password). Sessions stay
+    valid: only sign_out_everywhere ends them."""
+    hashed = _hasher.hash(check_password(password))
+    with store.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id).values(password_hash=hashed))
+
+
+def authenticate(store: Store, email: str, password: str) -> User | None:
+    """The user when `password` is theirs, else None, taking about the same time whether the
+    address is unknown, has no password, or the password is wrong. Rehashes an old-parameter
+    hash after a good match."""
+    address = normalize_email(email)
+    with store.engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.email == address)).first()
+    stored = row._mapping["password_hash"] if row is not None else None
+    if len(password) > MAX_PASSWORD:
+        return None
+    try:
+        _hasher.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or stored is None:
+        return None  # matched the dummy hash: still no account
+    if _hasher.check_needs_rehash(stored):
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(users)
+                .where(users.c.id == row._mapping["id"], users.c.password_hash == stored)
+                .values(password_hash=_hasher.hash(password))
+            )
+    return _user(row)
+
+
+def record_login(store: Store, user_id: int, when: datetime | None = None) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(users).where(users.c.id == user_id).values(last_login=when or datetime.now(UTC))
+        )
+
+
+def sign_out_everywhere(store: Store, user_id: int) -> int:
+    """Bump the session version: every session cookie issued so far stops working. Returns the
+    new version."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(session_version=users.c.session_version + 1)
+        )
+        version = conn.execute(
+            select(users.c.session_version).where(users.c.id == user_id)
+        ).scalar()
+    return int(version or 0)
+
+
+# --- listing (the `paperwire users list` command) -----------------------------------------
+
+
+def user_summaries(store: Store) -> list[dict[str, Any]]:
+    """Every user, oldest first: email, name, created, last login, subscriptions (as
+    `trending`, `recs`, `search:QUERY`; disabled ones suffixed ` (off)`) and votes cast."""
+    vote_counts = (
+        select(votes.c.user_id, func.count().label("n")).group_by(votes.c.user_id).subquery()
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                users.c.id,
+                users.c.email,
+                users.c.name,
+                users.c.created,
+                users.c.last_login,
+                users.c.password_hash.is_not(None).label("has_password"),
+                func.coalesce(vote_counts.c.n, 0).label("votes"),
+            )
+            .select_from(users.outerjoin(vote_counts, vote_counts.c.user_id == users.c.id))
+            .order_by(users.c.id)
+        ).all()
+        subs: dict[int, list[str]] = {}
+        for sub in conn.execute(
+            select(
+                subscriptions.c.user_id,
+                subscriptions.c.kind,
+                subscriptions.c.query,
+                subscriptions.c.enabled,
+            ).order_by(subscriptions.c.id)
+        ):
+            label = f"search:{sub.query}" if sub.kind == "search" else str(sub.kind)
+            subs.setdefault(sub.user_id, []).append(label if sub.enabled else f"{label} (off)")
+    return [
+        {
+            "id": r.id,
+            "email": r.email,
+            "name": r.name,
+            "created": r.created,
+            "last_login": r.last_login,
+            "has_password": bool(r.has_password),
+            "subscriptions": subs.get(r.id, []),
+            "votes": int(r.votes),
+        }
+        for r in rows
+    ]

@@ -17,6 +17,7 @@ from paperwire.web.models import (
     SearchPage,
     SimilarPage,
     Status,
+    TrendingListing,
 )
 from paperwire.web.pages import Page, Period, SiteDep
 
@@ -70,7 +71,7 @@ def category(
 
 @router.get(
     "/trending",
-    response_model=Listing,
+    response_model=TrendingListing,
     summary="Trending papers",
     description=data.TRENDING_NOTE,
 )

@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     )
     app.state.templates = make_templates()
     errors.install(app)
+    account.install_signin_redirect(app)  # a 401 on a page: to the sign-in form
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -11,34 +11,49 @@ import dataclasses
 import math
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from paperwire import __version__
+from paperwire.community.trending import trending
+from paperwire.community.trending import window as trending_window
 from paperwire.errors import BadRequest, NotFound
 from paperwire.index.manager import index_status
 from paperwire.search.query import EPOCH, ParsedQuery
 from paperwire.search.service import MAX_PER_PAGE, MAX_RESULTS, check_mode, search, similar
 from paperwire.store import listing
 from paperwire.store.papers import get_paper, stats
+from paperwire.store.reading import papers_by_pk
+from paperwire.store.votes import votes_in_period
 from paperwire.web.site import Site
 
 PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page under 60 KB
-SEARCH_PER_PAGE = 20
+SEARCH_PER_PAGE = 10  # results per search page, as web search engines show (more: "load more")
 SIMILAR_ON_PAPER = 8
 MAX_ID_CHARS = 256
 PERIODS = {"day": 1, "week": 7, "month": 30}
 MIN_YEAR, MAX_YEAR = 1000, 9998
 
-# Trending, until community votes exist: a recency score, documented on the page and here.
+# Trending: community votes with a time decay (paperwire.community.trending), documented on
+# the page, in the API and in the README; a recency score while a period has no votes.
 TRENDING_FORMULA = (
+    "score = the sum over the paper's votes in the period of 0.5^(age / half-life), age = now "
+    "minus the time of the vote, half-life = 1 day (day), 3 days (week), 10 days (month); "
+    "highest first, ties by the newer listing day, then paper id"
+)
+RECENCY_FORMULA = (
     "score = (days from 1970-01-01 to the listing day) + 0.5 if the paper links to code; "
     "highest first, ties by paper id"
 )
 TRENDING_NOTE = (
-    "There are no community votes yet, so trending is a recency score: the newest listing day "
-    "first, and within a day, papers that link to code first, then by paper id. "
-    f"Formally: {TRENDING_FORMULA}."
+    "Ranked by community votes, recent votes counting most: a vote counts 1 when cast and half "
+    f"as much a half-life later. Formally: {TRENDING_FORMULA}. A period without votes lists "
+    f"papers by recency instead ({RECENCY_FORMULA})."
+)
+TRENDING_FALLBACK_NOTE = (
+    "There are no community votes yet in this period, so trending is a recency score: the "
+    "newest listing day first, and within a day, papers that link to code first, then by paper "
+    f"id. Formally: {RECENCY_FORMULA}. Once papers get votes: {TRENDING_FORMULA}."
 )
 
 _CATEGORY = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,31}(?:\.[A-Za-z0-9-]{1,31})?")
@@ -287,9 +302,45 @@ def categories_page(site: Site) -> dict[str, Any]:
 def trending_page(
     site: Site, *, period: str = "week", page: int = 1, per_page: int = PER_PAGE
 ) -> dict[str, Any]:
-    """Trending over the last day, week (7 days) or month (30 days) up to the latest listing
-    day, by the recency score `TRENDING_FORMULA` until community votes exist."""
+    """Trending over the last day, week (7 days) or month (30 days), ending now: papers ranked
+    by `TRENDING_FORMULA` (each with its `score` and its `votes` in the period). A period
+    without votes falls back to the recency score `RECENCY_FORMULA` over the listing days up
+    to the latest one, and says so in `note`."""
     check_period(period)
+    offset = (page - 1) * per_page
+    now = datetime.now(UTC)
+    ranked, total = trending(site.store, period=period, limit=per_page, offset=offset, now=now)
+    if total == 0:
+        return _recency_trending(site, period=period, page=page, per_page=per_page)
+    pages = pagination(page, per_page, total)
+    start, end = trending_window(period, now=now)
+    pks = [pk for pk, _ in ranked]
+    rows = papers_by_pk(site.store, pks)
+    in_period = votes_in_period(site.store, pks, start, end)
+    papers = []
+    for pk, score in ranked:
+        if pk in rows:
+            view = paper_view(rows[pk])
+            view["score"] = round(score, 4)
+            view["votes"] = in_period.get(pk, 0)
+            papers.append(view)
+    return {
+        "kind": "trending",
+        "key": period,
+        "title": f"Trending this {period}",
+        "first_day": start.date(),
+        "last_day": end.date(),
+        "category": None,
+        "prev": None,
+        "next": None,
+        "days": [],
+        "note": TRENDING_NOTE,
+        "papers": papers,
+        "pagination": pages,
+    }
+
+
+def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> dict[str, Any]:
     last = listing.latest_listing_day(site.store)
     first = last - timedelta(days=PERIODS[period] - 1) if last else None
     data = _listing(
@@ -303,7 +354,7 @@ def trending_page(
         order="recency",
         per_page=per_page,
     )
-    data["note"] = TRENDING_NOTE
+    data["note"] = TRENDING_FALLBACK_NOTE
     return data
 
 

@@ -1,7 +1,186 @@
-"""(being built)"""
+"""The digest on the web: subscriptions (preferences), unsubscribe, and a preview.
+
+GET  /account/subscriptions               the user's subscriptions (anonymous: 303 to sign in)
+POST /account/subscriptions               add one: kind=trending|recs|search (&query=)
+POST /account/subscriptions/{id}/enabled  enabled=1|0: switch one on or off
+POST /account/subscriptions/{id}/remove   delete one
+GET  /unsubscribe?token=T                 a page with one button (no sign-in needed)
+POST /unsubscribe?token=T                 RFC 8058 one-click: every subscription off
+GET  /digest/preview                      today's digest for the signed-in user (no mail)
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from paperwire.digest.build import DigestBuilder
+from paperwire.digest.render import Renderer
+from paperwire.digest.tokens import read_unsubscribe_token
+from paperwire.errors import BadRequest, NotFound
+from paperwire.search.query import parse_query
+from paperwire.settings import Settings
+from paperwire.store import Store
+from paperwire.store.subscriptions import (
+    KINDS,
+    MAX_QUERY,
+    add_subscription,
+    disable_all,
+    list_subscriptions,
+    remove_subscription,
+    set_enabled,
+)
+from paperwire.store.users import get_user
+from paperwire.web import auth
+from paperwire.web.data import parse_day
 
 router = APIRouter(include_in_schema=False)
+PREFERENCES = "/account/subscriptions"
+NO_STORE = {"cache-control": "no-store"}
+NOTICES = {  # fixed texts for ?done=: nothing from the query string is echoed
+    "added": "Subscribed: it is in your next digest.",
+    "on": "Switched on.",
+    "off": "Switched off.",
+    "removed": "Removed.",
+}
+Token = Annotated[str, Query(max_length=1000)]
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.site.store
+    return store
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.site.settings
+    return settings
+
+
+def _signin(request: Request) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/signin?next=" + quote(here, safe="/"), status_code=303)
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status, headers=NO_STORE
+    )
+    return response
+
+
+def _done(what: str) -> Response:
+    return RedirectResponse(f"{PREFERENCES}?done={what}", status_code=303)
+
+
+# --- preferences ---------------------------------------------------------------------------
+
+
+@router.get(PREFERENCES)
+def preferences(
+    request: Request, user: auth.OptionalUser, done: Annotated[str, Query(max_length=20)] = ""
+) -> Response:
+    if user is None:
+        return _signin(request)
+    subs = list_subscriptions(_store(request), user.id)
+    context = {
+        "user": user,
+        "subscriptions": subs,
+        "notice": NOTICES.get(done),
+        "kinds": KINDS,
+        "has": {s.kind for s in subs},
+        "max_query": MAX_QUERY,
+        "nav": "account",
+    }
+    return _page(request, "preferences.html", context)
+
+
+@router.post(PREFERENCES, dependencies=[auth.CSRF])
+def add(
+    request: Request,
+    user: auth.SignedIn,
+    kind: Annotated[str, Form(max_length=16)],
+    query: Annotated[str, Form(max_length=MAX_QUERY + 1000)] = "",
+) -> Response:
+    """Subscribe; a saved search must parse (the same rules as the search box): a clear 400."""
+    if kind not in KINDS:
+        raise BadRequest(f"subscription kind {kind[:20]!r} is not one of {', '.join(KINDS)}")
+    if kind == "search":
+        parse_query(query)  # BadQuery (400) says what is wrong and where
+    add_subscription(_store(request), user.id, kind, query if kind == "search" else None)
+    return _done("added")
+
+
+@router.post(PREFERENCES + "/{sub_id}/enabled", dependencies=[auth.CSRF])
+def switch(
+    request: Request,
+    user: auth.SignedIn,
+    sub_id: int,
+    enabled: Annotated[str, Form(max_length=5)] = "0",
+) -> Response:
+    on = enabled in ("1", "on", "true")
+    if not set_enabled(_store(request), user.id, sub_id, on):
+        raise NotFound("you have no such subscription")
+    return _done("on" if on else "off")
+
+
+@router.post(PREFERENCES + "/{sub_id}/remove", dependencies=[auth.CSRF])
+def remove(request: Request, user: auth.SignedIn, sub_id: int) -> Response:
+    if not remove_subscription(_store(request), user.id, sub_id):
+        raise NotFound("you have no such subscription")
+    return _done("removed")
+
+
+# --- unsubscribe ---------------------------------------------------------------------------
+
+
+@router.get("/unsubscribe")
+def unsubscribe_page(request: Request, token: Token = "") -> Response:
+    """The link in every digest: a page with one button (a GET changes nothing, so link
+    scanners and prefetching mail clients cannot unsubscribe anyone)."""
+    user_id = read_unsubscribe_token(_settings(request), token)  # tampered: 400
+    user = get_user(_store(request), user_id)
+    context = {"token": token, "email": user.email if user else None, "done": False}
+    return _page(request, "unsubscribe.html", context)
+
+
+# No CSRF check here, deliberately: RFC 8058 one-click unsubscribe has the mail client POST
+# "List-Unsubscribe=One-Click" to the List-Unsubscribe URL, with no cookie and no form token.
+# The signed token in the URL is the authority (it names the user and only this site can make
+# it), and the only thing it can do is switch the digest off, which is harmless to repeat.
+@router.post("/unsubscribe")
+def unsubscribe(request: Request, token: Token = "") -> Response:
+    user_id = read_unsubscribe_token(_settings(request), token)  # tampered: 400
+    user = get_user(_store(request), user_id)
+    switched = disable_all(_store(request), user_id) if user is not None else 0
+    context = {
+        "token": token,
+        "email": user.email if user else None,
+        "done": True,
+        "switched": switched,
+    }
+    return _page(request, "unsubscribe.html", context)
+
+
+# --- preview -------------------------------------------------------------------------------
+
+
+@router.get("/digest/preview")
+def preview(
+    request: Request,
+    user: auth.OptionalUser,
+    day: Annotated[str, Query(alias="date", max_length=10)] = "",
+) -> Response:
+    """The signed-in user's digest of today (or ?date=), as the mail's HTML part would show
+    it. Nothing is sent and the outbox is not touched."""
+    if user is None:
+        return _signin(request)
+    site = request.app.state.site
+    wanted = parse_day(day) if day else date.today()
+    digest = DigestBuilder(site.settings, site.store, site.index, wanted).build(user)
+    rendered = Renderer(site.settings).render(digest) if not digest.empty else None
+    context = {"user": user, "digest": digest, "rendered": rendered, "nav": "account"}
+    return _page(request, "digest_preview.html", context)

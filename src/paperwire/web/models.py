@@ -70,6 +70,19 @@ class Listing(BaseModel):
     pagination: Pagination
 
 
+class TrendingPaper(Paper):
+    score: float | None = Field(
+        default=None, description="Trending score: the period's votes, decayed by their age."
+    )
+    votes: int | None = Field(default=None, description="Votes cast in the period.")
+
+
+class TrendingListing(Listing):
+    """Trending: by votes (papers carry score and votes), else by recency (see `note`)."""
+
+    papers: list[TrendingPaper]  # type: ignore[assignment]  # (pydantic: a narrower field)
+
+
 class CategoryCount(BaseModel):
     category: str
     papers: int

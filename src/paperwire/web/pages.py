@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from paperwire.web import data
+from paperwire.web import community_view, data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
 from paperwire.web.site import Site
 from paperwire.web.tex import needs_katex
@@ -38,6 +38,7 @@ def render(
 ) -> Response:
     if fragment and request.headers.get("HX-Request"):
         template = fragment
+    page = community_view.annotate(request, page)  # votes of the page's papers: one query
     context = {"d": page, "math": needs_katex(page_texts(page))}
     response: Response = request.app.state.templates.TemplateResponse(request, template, context)
     return response
@@ -97,13 +98,16 @@ def paper(request: Request, site: SiteDep, paper_id: str) -> Response:
 
 
 @router.get("/search")
-def search(
+async def search(
     request: Request,
     site: SiteDep,
     q: Annotated[str, Query(max_length=2000)] = "",
     page: Page = 1,
     mode: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
+    # async although it computes: a search is a few ms of CPU holding the GIL, so a thread-pool
+    # hop buys no concurrency, only overhead and interleaving (every request in flight slows
+    # down together); on the event loop requests finish in arrival order. Scale with --workers.
     page_data = data.search_page(site, q=q, page=page, mode=mode, columns=data.PAGE_COLUMNS)
     return render(request, "search.html", page_data)
 

@@ -109,6 +109,19 @@ def run(
     if update_index:
         bring_index_up_to_date(settings)
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    # The daily digest (settings.digest_time): a thread of this process only, never of the
+    # server processes, so one trigger a day (and the outbox makes a double one harmless).
+    from paperwire.digest.scheduler import start_scheduler
+
+    scheduler = start_scheduler(settings)
+    try:
+        _run_servers(host, port, workers)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def _run_servers(host: str, port: int, workers: int) -> None:
     if workers <= 1:
         _serve(listen_socket(host, port), host, port)
         return

@@ -62,7 +62,7 @@ def upgrade() -> None:
     op.create_index("ix_login_tokens_user", "login_tokens", ["user_id"])
     op.create_table("votes", _user(True), _paper(True), _ts("created"))
     op.create_index("ix_votes_paper", "votes", ["paper_pk"])
-    op.create_index("ix_votes_created", "votes", ["created"])
+    op.create_index("ix_votes_created", "votes", ["created", "paper_pk"])
     op.create_table(
         "collections",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

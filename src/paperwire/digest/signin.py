@@ -1,0 +1,82 @@
+"""The sign-in mail: a magic link, in plain text and HTML, and sending it.
+
+The link is `{base_url}/signin/verify?token=...` where the token is the user id, a nonce (its
+row in login_tokens makes the link single-use) and the page to go to afterwards, signed with
+the site key for the purpose "magic-link" (a token signed for anything else is refused).
+"""
+
+from __future__ import annotations
+
+import html
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from itsdangerous import BadSignature
+
+from paperwire.digest.smtp import Mailer
+from paperwire.settings import Settings
+from paperwire.web.auth import serializer
+
+SALT = "magic-link"
+
+
+def signin_token(settings: Settings, user_id: int, nonce: str, next_path: str = "/") -> str:
+    data: dict[str, Any] = {"u": user_id, "n": nonce}
+    if next_path != "/":
+        data["p"] = next_path
+    token: str = serializer(settings, SALT).dumps(data)
+    return token
+
+
+def read_signin_token(settings: Settings, token: str) -> tuple[int, str, str] | None:
+    """(user id, nonce, next path) from a good, unexpired token; None for anything else
+    (tampered, signed for another purpose, older than magic_link_minutes, malformed)."""
+    try:
+        data = serializer(settings, SALT).loads(token, max_age=settings.magic_link_minutes * 60)
+        user_id, nonce, next_path = int(data["u"]), data["n"], data.get("p", "/")
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if not isinstance(nonce, str) or not isinstance(next_path, str):
+        return None
+    return user_id, nonce, next_path
+
+
+def signin_link(settings: Settings, token: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/signin/verify?token={token}"
+
+
+def compose_signin_mail(settings: Settings, to: str, link: str) -> EmailMessage:
+    """The message: plain text first, the same in HTML as the alternative."""
+    minutes = settings.magic_link_minutes
+    site = settings.base_url.rstrip("/")
+    msg = EmailMessage()
+    msg["Subject"] = "Your paperwire sign-in link"
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Message-ID"] = make_msgid(domain="paperwire")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(
+        f"Sign in to paperwire ({site}) by opening this link:\n\n{link}\n\n"
+        f"It works once, within {minutes} minutes.\n\n"
+        "If you did not ask to sign in, ignore this message: nothing happens without the link.\n"
+    )
+    safe_link = html.escape(link, quote=True)
+    msg.add_alternative(
+        "<!doctype html><html><body>"
+        f"<p>Sign in to paperwire ({html.escape(site)}):</p>"
+        f'<p><a href="{safe_link}">Sign in</a></p>'
+        f"<p>It works once, within {minutes} minutes. If the button does not work, copy this "
+        f"address into your browser:<br>{safe_link}</p>"
+        "<p>If you did not ask to sign in, ignore this message: nothing happens without the "
+        "link.</p></body></html>",
+        subtype="html",
+    )
+    return msg
+
+
+def send_signin_mail(settings: Settings, to: str, link: str) -> None:
+    """Send it now (one short SMTP connection); raises smtplib.SMTPException, OSError or
+    ConfigError when the mail was not accepted."""
+    with Mailer(settings) as mailer:
+        mailer.send(compose_signin_mail(settings, to, link))
