@@ -213,6 +213,8 @@ class _Run:
             )
             if row.paper_pks != digest.paper_pks:  # another run claimed it first: theirs
                 digest = self.build(state, day, only=row.paper_pks)
+        elif row.status == outbox.EMPTY and digest is not None:
+            pass  # just claimed as empty by claim_chunk: counted below
         elif row.status == outbox.PENDING:
             if row.next_try is not None and row.next_try > datetime.now(UTC):
                 self.summary.deferred += 1
