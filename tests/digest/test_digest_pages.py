@@ -169,8 +169,17 @@ def test_preview_shows_the_digest_without_sending(
     page = client.get(f"/digest/preview?date={DAY2}")
     assert page.status_code == 200
     assert "Subject:" in page.text and "paperwire digest — 1 Jul 2026" in page.text
-    assert "https://papers.example.org/paper/2607.00031" in page.text
-    assert "<script>alert" not in page.text and "Graphs &lt;script&gt;" in page.text
+    assert f'src="/digest/preview/mail?date={DAY2}"' in page.text and "sandbox=" in page.text
+    # The framed HTML part: inline styles allowed by its own CSP, nothing else.
+    mail = client.get(f"/digest/preview/mail?date={DAY2}")
+    assert mail.status_code == 200
+    csp = mail.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in csp and "script" not in csp
+    assert csp.startswith("default-src 'none'") and "frame-ancestors 'self'" in csp
+    assert '<base target="_top">' in mail.text
+    assert "https://papers.example.org/paper/2607.00031" in mail.text
+    assert "<script>alert" not in mail.text and "Graphs &lt;script&gt;" in mail.text
+    assert "<script>alert" not in page.text
     assert mailbox.messages == []
     assert outbox.get_outbox(dstore, user.id, DAY2) is None
     # A day with no papers: says so.

@@ -7,6 +7,7 @@ POST /account/subscriptions/{id}/remove   delete one
 GET  /unsubscribe?token=T                 a page with one button (no sign-in needed)
 POST /unsubscribe?token=T                 RFC 8058 one-click: every subscription off
 GET  /digest/preview                      today's digest for the signed-in user (no mail)
+GET  /digest/preview/mail                 its HTML part alone (framed by the preview page)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire.digest.build import DigestBuilder
 from paperwire.digest.render import Renderer
@@ -168,6 +169,23 @@ def unsubscribe(request: Request, token: Token = "") -> Response:
 # --- preview -------------------------------------------------------------------------------
 
 
+# The mail's HTML is styled inline (mail clients ignore style sheets), which the site's CSP
+# forbids: the preview page frames it from a route of its own whose CSP allows inline styles
+# and nothing else (no script, no form, no plugin), in a sandboxed iframe.
+MAIL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'"
+)
+
+
+def _preview(request: Request, user: Any, day: str) -> tuple[Any, Any]:
+    site = request.app.state.site
+    wanted = parse_day(day) if day else date.today()
+    digest = DigestBuilder(site.settings, site.store, site.index, wanted).build(user)
+    rendered = Renderer(site.settings).render(digest) if not digest.empty else None
+    return digest, rendered
+
+
 @router.get("/digest/preview")
 def preview(
     request: Request,
@@ -178,9 +196,38 @@ def preview(
     it. Nothing is sent and the outbox is not touched."""
     if user is None:
         return _signin(request)
-    site = request.app.state.site
-    wanted = parse_day(day) if day else date.today()
-    digest = DigestBuilder(site.settings, site.store, site.index, wanted).build(user)
-    rendered = Renderer(site.settings).render(digest) if not digest.empty else None
-    context = {"user": user, "digest": digest, "rendered": rendered, "nav": "account"}
+    digest, rendered = _preview(request, user, day)
+    body_url = "/digest/preview/mail" + (f"?date={quote(day)}" if day else "")
+    context = {
+        "user": user,
+        "digest": digest,
+        "rendered": rendered,
+        "body_url": body_url,
+        "nav": "subscriptions",
+    }
     return _page(request, "digest_preview.html", context)
+
+
+@router.get("/digest/preview/mail")
+def preview_mail(
+    request: Request,
+    user: auth.OptionalUser,
+    day: Annotated[str, Query(alias="date", max_length=10)] = "",
+) -> Response:
+    """The HTML part of the preview's mail, alone, for the preview page's iframe."""
+    if user is None:
+        return _signin(request)
+    _, rendered = _preview(request, user, day)
+    body = rendered.body_html if rendered is not None else "<p>Nothing new today.</p>"
+    # Links open in the whole window, not inside the frame (site pages refuse to be framed).
+    head = '<meta charset="utf-8"><base target="_top"><title>Digest preview</title>'
+    if "<head>" in body:
+        body = body.replace("<head>", "<head>" + head, 1)
+    else:
+        body = f'<!doctype html><html lang="en"><head>{head}</head><body>{body}</body></html>'
+    headers = {
+        **NO_STORE,
+        "content-security-policy": MAIL_CSP,
+        "x-frame-options": "SAMEORIGIN",
+    }
+    return HTMLResponse(body, headers=headers)
