@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,18 +12,7 @@ from httpserver import RecordedServer, Route
 from mailserver import Capture, MailServer
 from paperwire.store import Store, open_store
 from pg import PostgresServer, start_server
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PAPERWIRE_SHARED", REPO.parent / "shared"))
-DATA = SHARED / "data"
-FIXTURES = DATA / "fixtures"
-
-
-def need(path: Path) -> Path:
-    """A path under ../shared, or a skip naming it (a user's clone has no ../shared)."""
-    if not path.exists():
-        pytest.skip(f"needs {path}")
-    return path
+from shared_data import DATA, FIXTURES, need
 
 
 @pytest.fixture

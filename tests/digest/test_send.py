@@ -193,3 +193,37 @@ def test_a_digest_left_pending_yesterday_goes_out_with_todays(
     rows = [outbox.get_outbox(dstore, user.id, d) for d in (DAY1, DAY2)]
     assert [r.status for r in rows if r] == ["sent", "sent"]
     assert not set(rows[0].paper_pks) & set(rows[1].paper_pks)  # type: ignore[union-attr]
+
+
+def test_non_ascii_names_and_queries_survive_the_hand_built_mime(
+    settings: Settings, dstore: Store, subscriber: Subscriber, mailbox: Capture, tmp_path: Path
+) -> None:
+    """The message bytes are written by hand: names and queries that are not ASCII come out
+    RFC 2047-encoded and read back as typed, lines stay within the limits, ends are CRLF."""
+    from paperwire.store.users import get_user, set_name
+
+    query = "naïve neural graphs — über lange gespeicherte Suchanfrage mit Ümlauten"
+    user = subscriber("zoe@example.org", "trending", query)
+    set_name(dstore, user.id, "Zoë Ünal, “the reader”")
+    named = get_user(dstore, user.id)
+    assert named is not None
+    send_digests(settings, day=DAY2, store=dstore)
+    [msg] = mailbox.wait_for(1)
+    [to] = msg["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Zoë Ünal, “the reader”", "zoe@example.org")
+    assert f"for “{query[:39].rstrip()}…”" in msg["Subject"]
+    assert [p.get_content_charset() for p in msg.iter_parts()] == ["utf-8", "utf-8"]
+    assert f"{named.name}" in body_text(msg)
+    assert "Zoë Ünal, “the reader”" in body_text(msg, "html")
+    # The same bytes, as a dry run writes them to disk.
+    folder = tmp_path / "eml"
+    send_digests(settings, day=DAY2, dry_run=True, store=dstore, eml_dir=folder, user=user.email)
+    assert not list(folder.iterdir())  # already sent: a dry run renders only pending ones
+    send_digests(settings, day=DAY1, dry_run=True, store=dstore, eml_dir=folder)
+    [path] = folder.iterdir()
+    raw = path.read_bytes()
+    assert raw.isascii()  # headers encoded, bodies quoted-printable
+    assert raw.count(b"\n") == raw.count(b"\r\n")
+    head, _, _ = raw.partition(b"\r\n\r\n")
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if not line.startswith(b"List-"))
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))

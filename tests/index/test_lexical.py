@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA, need
 from paperwire.index.analyze import Analyzer
 from paperwire.index.base import Doc, IndexFormatError
 from paperwire.index.lexical import LexicalIndex, LexQuery, filter_tokens
 from paperwire.index.names import author_tokens
+from shared_data import DATA, need
 
 PLAIN = Analyzer(stem=False, stopwords=None)
 ABSTRACT_ONLY = {"title": 0.0, "abstract": 1.0, "authors": 0.0}

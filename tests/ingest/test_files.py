@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, need
 from paperwire.errors import SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJsonl
 from paperwire.ingest.records import MAX_RECORD_BYTES, Item, PaperRecord, Rejected, Version
+from shared_data import DATA, need
 
 DAILY = DATA / "arxiv" / "daily-arxiv-cs-2025-2026"
 KAGGLE = DATA / "arxiv" / "kaggle-snapshot-sample" / "arxiv-metadata-oai-snapshot.json"

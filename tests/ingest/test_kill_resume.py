@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, need
 from paperwire.store import open_store
+from shared_data import DATA, need
 from storedump import dump_store
 
 DAILY = DATA / "arxiv" / "daily-arxiv-cs-2025-2026"

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import need
 from httpserver import RecordedServer, Reply, Route
 from paperwire.errors import SourceError
 from paperwire.ingest.http import PoliteClient
@@ -30,6 +29,7 @@ from paperwire.ingest.oai_parse import (
     subject_to_category,
 )
 from paperwire.ingest.records import PaperRecord, Rejected, Version
+from shared_data import need
 
 Serve = Callable[[Route], RecordedServer]
 TOKEN = "726959|1001"  # the real resumptionToken of the arXivRaw ListRecords page

@@ -3,7 +3,10 @@
 For each subscriber of day D:
 
 1. claim: build the digest and insert its outbox row, papers fixed (status pending, or empty
-   when there is nothing to send: no mail). A row that exists is not built again.
+   when there is nothing to send: no mail). A row that exists is not built again. This is done
+   for `CHUNK` subscribers at a time: their users, subscriptions and mailed papers read in a
+   few queries, their rows inserted in one transaction (store/digests.py `recipients`,
+   `claim_many`); a row claimed and not yet sent is simply pending, as after a failure.
 2. pending -> sending (committed; a compare-and-set, so two runs at once never both send it),
    hand the message to the SMTP server, then sending -> sent with its papers recorded in
    `digest_items`, in one transaction.
@@ -124,6 +127,7 @@ class _Run:
         self.renderer = Renderer(settings)
         self.builders: dict[date, DigestBuilder] = {}
         self.mailer: Mailer | None = None
+        self.marks = outbox.OutboxMarks(store)
         self.down = 0  # users in a row whose retries ran out
 
     def builder(self, day: date) -> DigestBuilder:
@@ -240,7 +244,7 @@ class _Run:
             self.mailer = Mailer(self.settings)
         attempts = row.attempts
         for attempt in range(self.retries + 1):
-            if not outbox.mark_sending(self.store, row.id):
+            if not self.marks.sending(row.id):
                 self.summary.skipped_already_sent += 1  # another run has it
                 return
             attempts += 1
@@ -271,12 +275,13 @@ class _Run:
                 self.down += 1
                 return
             self.summary.smtp_s += time.perf_counter() - started
-            outbox.mark_sent(self.store, row.id, row=row)
+            self.marks.sent(row)
             self.summary.sent += 1
             self.down = 0
             return
 
     def close(self) -> None:
+        self.marks.close()
         if self.mailer is not None:
             self.mailer.close()
 
