@@ -2,7 +2,7 @@
 
 - Session: cookie `pw_session` = itsdangerous-signed {user id, session version}; it expires
   after `session_days` and dies early when the user's session version is bumped (sign out
-  everywhere, password change, account removed).
+  everywhere, account removed; setting a password keeps other sessions).
 - CSRF (signed double submit): cookie `pw_csrf` holds a random nonce (set the first time a page
   renders a form); every form carries `csrf_token` = the nonce signed with the site key (htmx
   sends it as the `X-CSRF-Token` header). A POST is refused unless the token's signature is good
