@@ -20,7 +20,7 @@ import logging
 import smtplib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -49,13 +49,13 @@ from paperwire.store.users import (
 )
 from paperwire.web import auth
 from paperwire.web.errors import API_PREFIX, error_response
+from paperwire.web.urls import MAX_NEXT, here, safe_next, signin_url
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 SIGNIN_LIMIT = 5  # sign-in posts per window, per client address and per email address
 SIGNIN_WINDOW = 600
-MAX_NEXT = 2000
 WRONG_PASSWORD = "wrong email or password"
 NO_STORE = {"cache-control": "no-store"}
 
@@ -92,31 +92,11 @@ def _render(
 # --- where to go after signing in ------------------------------------------------------------
 
 
-def safe_next(path: str | None) -> str:
-    """`path` when it is a path on this site ("/..." but not "//host" or "/\\host", no control
-    characters, no scheme or host), else "/": a sign-in link cannot send anyone elsewhere."""
-    if not path or len(path) > MAX_NEXT or not path.startswith("/"):
-        return "/"
-    if path.startswith(("//", "/\\")) or any(ord(c) < 32 or ord(c) == 127 for c in path):
-        return "/"
-    parts = urlsplit(path)
-    if parts.scheme or parts.netloc:
-        return "/"
-    return path
-
-
-def signin_url(next_path: str | None = None) -> str:
-    """/signin, coming back to `next_path` afterwards."""
-    target = safe_next(next_path)
-    return "/signin" if target == "/" else f"/signin?next={quote(target, safe='/')}"
-
-
 def _here(request: Request) -> str:
     """The page to come back to: this one for a GET, the page the form was on otherwise (a
     POST's own address cannot be opened again with a GET)."""
     if request.method in ("GET", "HEAD"):
-        query = request.url.query
-        return request.url.path + (f"?{query}" if query else "")
+        return here(request)
     referer = request.headers.get("referer", "")
     parts = urlsplit(referer)
     if parts.netloc and parts.netloc == request.url.netloc:

@@ -30,10 +30,10 @@ from paperwire.store import collections as colls
 from paperwire.store.users import User
 from paperwire.store.votes import find_paper, set_vote
 from paperwire.web import auth
-from paperwire.web.community_view import Vote, VoteForm, here, safe_next, signin_url
+from paperwire.web.community_view import Vote, VoteForm
 from paperwire.web.data import paper_view
 from paperwire.web.pages import SiteDep, render
-from paperwire.web.urls import paper_url
+from paperwire.web.urls import here, paper_url, safe_next, signin_url
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
 
 from paperwire.store.collections import collections_with, list_collections
 from paperwire.store.votes import find_paper, vote_state
 from paperwire.web import auth
-from paperwire.web.urls import paper_url
+from paperwire.web.urls import here, paper_url, signin_url
 
 PAPER_LISTS = ("papers", "hits", "similar")
-MAX_NEXT = 2000
 
 
 @dataclass(frozen=True)
@@ -38,31 +36,6 @@ class Vote:
     count: int
     voted: bool
     form: VoteForm
-
-
-def signin_url(next_path: str) -> str:
-    return "/signin?next=" + quote(next_path, safe="/")
-
-
-def safe_next(value: str | None, default: str) -> str:
-    """A same-site path to go back to: `default` for anything else (other hosts, schemes,
-    protocol-relative `//host`, backslashes, control characters)."""
-    if (
-        not value
-        or len(value) > MAX_NEXT
-        or not value.startswith("/")
-        or value.startswith(("//", "/\\"))
-        or "\\" in value
-        or any(ord(c) < 32 or ord(c) == 127 for c in value)
-    ):
-        return default
-    return value
-
-
-def here(request: Request) -> str:
-    """This request's path and query, to come back to after a form."""
-    path = request.url.path
-    return path + ("?" + request.url.query if request.url.query else "")
 
 
 def vote_form(request: Request) -> VoteForm:

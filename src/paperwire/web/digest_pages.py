@@ -37,6 +37,7 @@ from paperwire.store.subscriptions import (
 )
 from paperwire.store.users import get_user
 from paperwire.web import auth
+from paperwire.web.account import signin_redirect
 from paperwire.web.data import parse_day
 
 router = APIRouter(include_in_schema=False)
@@ -61,11 +62,6 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _signin(request: Request) -> Response:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/signin?next=" + quote(here, safe="/"), status_code=303)
-
-
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status, headers=NO_STORE
@@ -85,7 +81,7 @@ def preferences(
     request: Request, user: auth.OptionalUser, done: Annotated[str, Query(max_length=20)] = ""
 ) -> Response:
     if user is None:
-        return _signin(request)
+        return signin_redirect(request)
     subs = list_subscriptions(_store(request), user.id)
     context = {
         "user": user,
@@ -195,7 +191,7 @@ def preview(
     """The signed-in user's digest of today (or ?date=), as the mail's HTML part would show
     it. Nothing is sent and the outbox is not touched."""
     if user is None:
-        return _signin(request)
+        return signin_redirect(request)
     digest, rendered = _preview(request, user, day)
     body_url = "/digest/preview/mail" + (f"?date={quote(day)}" if day else "")
     context = {
@@ -216,7 +212,7 @@ def preview_mail(
 ) -> Response:
     """The HTML part of the preview's mail, alone, for the preview page's iframe."""
     if user is None:
-        return _signin(request)
+        return signin_redirect(request)
     _, rendered = _preview(request, user, day)
     body = rendered.body_html if rendered is not None else "<p>Nothing new today.</p>"
     # Links open in the whole window, not inside the frame (site pages refuse to be framed).

@@ -27,10 +27,11 @@ from paperwire.web import auth
 from paperwire.web.data import paper_view
 from paperwire.web.pages import SiteDep, render
 from paperwire.web.site import Site
+from paperwire.web.urls import signin_url
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/recommendations"
-SIGNIN = "/signin?next=/recommendations"
+SIGNIN = signin_url(PAGE)
 PER_PAGE = 20
 MARKS_SHOWN = 50
 SIGNALS = ("not-interested", "undo")

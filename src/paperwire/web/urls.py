@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 TEASER_CHARS = 600  # of an abstract in a list (the paper's page has it all)
+MAX_NEXT = 2000  # characters of a "come back here" path
 LIST_PATHS = {"day": "/day/", "week": "/week/", "month": "/month/", "category": "/category/"}
 
 
@@ -77,3 +78,37 @@ def page_texts(page: dict[str, Any]) -> Iterable[str | None]:
         for item in items if isinstance(items, list) else []:
             yield item.get("title")
             yield item.get("snippet_html") if key == "hits" else teaser(item.get("abstract"))
+
+
+# --- where to go back to after signing in or posting a form ----------------------------------
+
+
+def safe_next(path: str | None, default: str = "/") -> str:
+    """`path` when it is a path on this site ("/..." but not "//host" or "/\\host", no
+    backslash or control characters, no scheme or host), else `default`: no sign-in link or
+    form can send anyone elsewhere."""
+    if (
+        not path
+        or len(path) > MAX_NEXT
+        or not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or any(ord(c) < 32 or ord(c) == 127 for c in path)
+    ):
+        return default
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return default
+    return path
+
+
+def signin_url(next_path: str | None = None) -> str:
+    """/signin, coming back to `next_path` afterwards."""
+    target = safe_next(next_path)
+    return "/signin" if target == "/" else f"/signin?next={quote(target, safe='/')}"
+
+
+def here(request: Any) -> str:
+    """This request's path and query (a Starlette request): the page to come back to."""
+    query = request.url.query
+    return str(request.url.path) + (f"?{query}" if query else "")
