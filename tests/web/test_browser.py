@@ -3,176 +3,50 @@
 
 A reader's journey (home, the previous day, a filtered search, a paper, a similar paper, its
 category's Atom feed), the keyboard's skip link, and the JavaScript enhancements (htmx "load
-more" and search as you type, KaTeX) under the site's Content-Security-Policy. Each step leaves
-a screenshot in test-artifacts/browser/ (git-ignored) to look at.
-
-Without chromium or the playwright package the tests skip, unless PAPERWIRE_REQUIRE_BROWSER=1
-(scripts/test.sh sets it) makes that a failure. Playwright's own browser downloads are never
-used: the browser is /usr/bin/chromium (`apt-get install chromium`).
+more" and search as you type, formulas as MathML) under the site's Content-Security-Policy.
+Each step leaves a screenshot in test-artifacts/browser/ (git-ignored) to look at. The browser,
+the server process and the Tab come from tests/web/browserkit.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_plus, urlsplit
 
-import httpx
 import pytest
+from browserkit import Tab, artifacts_dir, build_demo_home, launch_chromium, open_tab, serving
 from lxml import etree
-
-from paperwire.demo import build_demo
-from paperwire.index.manager import open_index, update_index
-from paperwire.settings import Settings
-from paperwire.store import open_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "browser"
-CHROMIUM = Path(os.environ.get("PAPERWIRE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ATOM = "{http://www.w3.org/2005/Atom}"
-TIMEOUT_MS = 20_000
-
-
-def _missing_browser() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install playwright)"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
-    """test-artifacts/browser/, emptied of the last run's screenshots."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):
-        old.unlink()
-    return ARTIFACTS
+    return artifacts_dir("browser")
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's chromium, headless, under Playwright (skipped when either is missing)."""
-    reason = _missing_browser()
-    if reason:
-        if os.environ.get("PAPERWIRE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PAPERWIRE_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[str]:
     """`paperwire serve` in a real process over the demo corpus; yields its base URL."""
-    settings = Settings(home=tmp_path_factory.mktemp("browser-home"))
-    with open_store(settings) as store:
-        build_demo(store)
-        update_index(store, open_index(settings))
-    port = _free_port()
-    cmd = [sys.executable, "-m", "paperwire", "--home", str(settings.home), "serve"]
-    log = (artifacts / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [*cmd, "--no-index-update", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/api/v1/status", timeout=2).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, (artifacts / "server.log").read_text()
-                assert time.monotonic() < deadline, "the server did not start in 60 s"
-                time.sleep(0.2)
+    home = tmp_path_factory.mktemp("browser-home")
+    build_demo_home(home)
+    with serving(home, artifacts / "server.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-
-
-class Tab:
-    """A browser page on the demo site that records console errors, uncaught exceptions and
-    failed requests (a CSP violation is a console error), and takes numbered screenshots."""
-
-    def __init__(self, page: Any, base: str, artifacts: Path) -> None:
-        self.page, self.base, self.artifacts = page, base, artifacts
-        self.problems: list[str] = []
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on(
-            "console",
-            lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", self._request_failed)
-
-    def _request_failed(self, request: Any) -> None:
-        if request.failure != "net::ERR_ABORTED":  # htmx cancelling a superseded request
-            self.problems.append(f"request failed: {request.url} ({request.failure})")
-
-    def goto(self, path: str) -> None:
-        response = self.page.goto(self.base + path)
-        assert response is not None and response.status == 200, path
-
-    def path(self) -> str:
-        parts = urlsplit(self.page.url)
-        return unquote(parts.path) + (f"?{unquote_plus(parts.query)}" if parts.query else "")
-
-    def click_and_wait(self, locator: Any) -> None:
-        """Click a link and wait until the next page has loaded (scripts included)."""
-        with self.page.expect_navigation(wait_until="load"):
-            locator.click()
-
-    def h1(self) -> str:
-        return str(self.page.locator("h1").first.inner_text()).strip()
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.artifacts / f"{name}.png"))
 
 
 @pytest.fixture
 def tab(chromium: Any, demo_site: str, artifacts: Path) -> Iterator[Tab]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    opened = Tab(page, demo_site, artifacts)
-    yield opened
-    context.close()
-    assert not opened.problems, "\n".join(opened.problems)
+    with open_tab(chromium, demo_site, artifacts) as opened:
+        yield opened
 
 
 def test_a_readers_journey(tab: Tab) -> None:

@@ -8,53 +8,39 @@ save a search, subscribe to the trending digest, run `paperwire digest send` in 
 and open the captured digest's List-Unsubscribe link, which switches every subscription off.
 No step goes around the site: everything a user does is a click or a typed field, and every
 page must load without a console error, CSP violation or failed request. Each step leaves a
-screenshot in test-artifacts/browser-community/ (git-ignored).
-
-Without chromium or the playwright package the test skips, unless PAPERWIRE_REQUIRE_BROWSER=1
-makes that a failure. The browser is /usr/bin/chromium (`apt-get install chromium`), never one
-of Playwright's downloads. The small helpers of tests/web/test_browser.py are repeated here on
-purpose: test modules do not import each other.
+screenshot in test-artifacts/browser-community/ (git-ignored). The browser, the server process
+and the Tab come from tests/web/browserkit.py.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_plus, urlsplit
 
-import httpx
 import pytest
+from browserkit import (
+    REPO,
+    Tab,
+    artifacts_dir,
+    build_demo_home,
+    free_port,
+    launch_chromium,
+    open_tab,
+    serving,
+)
 from lxml import html as lxml_html
 
 from mailserver import Capture, MailServer, body_text
-from paperwire.demo import build_demo
-from paperwire.index.manager import open_index, update_index
-from paperwire.settings import Settings
-from paperwire.store import open_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser-community"
-CHROMIUM = Path(os.environ.get("PAPERWIRE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 20_000
 SECRET_KEY = "browser-community-test-key-0123456789abcdef"
 EMAIL = "reader@example.org"
 COLLECTION = "Browser picks"
@@ -64,48 +50,14 @@ LATER_DAY = "2026-07-02"
 VOTE = "article.paper.full form.vote"  # the paper's own button (its similar papers have theirs)
 
 
-def _missing_browser() -> str | None:
-    """Why the browser test cannot run here, or None."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install playwright)"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
-    """test-artifacts/browser-community/, emptied of the last run's screenshots."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):
-        old.unlink()
-    return ARTIFACTS
+    return artifacts_dir("browser-community")
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's chromium, headless, under Playwright (skipped when either is missing)."""
-    reason = _missing_browser()
-    if reason:
-        if os.environ.get("PAPERWIRE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PAPERWIRE_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 class Site:
@@ -126,89 +78,23 @@ def site(
 ) -> Iterator[Site]:
     """`paperwire serve` in a real process over the demo corpus, mailing to `mail_server`."""
     home = tmp_path_factory.mktemp("browser-community-home")
-    with open_store(Settings(home=home)) as store:
-        build_demo(store)
-        update_index(store, open_index(Settings(home=home)))
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    build_demo_home(home)
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
     env.update(
         PAPERWIRE_SMTP_HOST="127.0.0.1",
         PAPERWIRE_SMTP_PORT=str(mail_server.port),
-        PAPERWIRE_BASE_URL=base,
+        PAPERWIRE_BASE_URL=f"http://127.0.0.1:{port}",
         PAPERWIRE_SECRET_KEY=SECRET_KEY,
     )
-    cmd = [sys.executable, "-m", "paperwire", "--home", str(home), "serve", "--no-index-update"]
-    log = (artifacts / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [*cmd, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/api/v1/status", timeout=2).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, (artifacts / "server.log").read_text()
-                assert time.monotonic() < deadline, "the server did not start in 60 s"
-                time.sleep(0.2)
+    with serving(home, artifacts / "server.log", env, port=port) as base:
         yield Site(base, home, env)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-
-
-class Tab:
-    """A browser page on the site that records console errors, uncaught exceptions and failed
-    requests (a CSP violation is a console error), and takes numbered screenshots."""
-
-    def __init__(self, page: Any, base: str, artifacts: Path) -> None:
-        self.page, self.base, self.artifacts = page, base, artifacts
-        self.problems: list[str] = []
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("console", self._console)
-        page.on("pageerror", lambda e: self.problems.append(f"page error on {page.url}: {e}"))
-        page.on("requestfailed", self._request_failed)
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            self.problems.append(f"console on {self.page.url}: {message.text}")
-
-    def _request_failed(self, request: Any) -> None:
-        if request.failure != "net::ERR_ABORTED":  # htmx cancelling a superseded request
-            self.problems.append(f"request failed: {request.url} ({request.failure})")
-
-    def goto(self, url: str) -> None:
-        """Open a path of the site, or a full URL (a link from a mail)."""
-        response = self.page.goto(url if "://" in url else self.base + url)
-        assert response is not None and response.status == 200, (url, response)
-
-    def path(self) -> str:
-        parts = urlsplit(self.page.url)
-        return unquote(parts.path) + (f"?{unquote_plus(parts.query)}" if parts.query else "")
-
-    def click_and_wait(self, locator: Any) -> None:
-        """Click a link or a form's button and wait until the next page has loaded."""
-        with self.page.expect_navigation(wait_until="load"):
-            locator.click()
-
-    def h1(self) -> str:
-        return str(self.page.locator("h1").first.inner_text()).strip()
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
 def tab(chromium: Any, site: Site, artifacts: Path) -> Iterator[Tab]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    opened = Tab(page, site.base, artifacts)
-    yield opened
-    context.close()
-    assert not opened.problems, "\n".join(opened.problems)
+    with open_tab(chromium, site.base, artifacts, full_page=True) as opened:
+        yield opened
 
 
 def _words(text: str) -> str:
