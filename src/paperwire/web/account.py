@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
@@ -28,8 +28,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperwire.digest.signin import read_signin_token, send_signin_mail, signin_link, signin_token
 from paperwire.errors import BadRequest, ConfigError
-from paperwire.settings import Settings
-from paperwire.store.db import Store
 from paperwire.store.login import create_login_token, expire_login_tokens, redeem_login_token
 from paperwire.store.users import (
     MAX_NAME,
@@ -49,6 +47,8 @@ from paperwire.store.users import (
 )
 from paperwire.web import auth
 from paperwire.web.errors import API_PREFIX, error_response
+from paperwire.web.pages import private_page
+from paperwire.web.site import site_of
 from paperwire.web.urls import MAX_NEXT, here, safe_next, signin_url
 
 log = logging.getLogger(__name__)
@@ -68,25 +68,6 @@ NOTICES = {
 }
 
 FormText = Annotated[str, Form(max_length=4096)]
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.site.store
-    return store
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.site.settings
-    return settings
-
-
-def _render(
-    request: Request, template: str, context: dict[str, Any], status: int = 200
-) -> Response:
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status, headers=NO_STORE
-    )
-    return response
 
 
 # --- where to go after signing in ------------------------------------------------------------
@@ -156,7 +137,7 @@ def _signin_form(
         "min_password": MIN_PASSWORD,
         "max_password": MAX_PASSWORD,
     }
-    return _render(request, "signin.html", context, status)
+    return private_page(request, "signin.html", context, status)
 
 
 @router.get("/signin")
@@ -194,7 +175,7 @@ def signin_post(
     auth.check_rate(
         request, "signin", limit=SIGNIN_LIMIT, window=SIGNIN_WINDOW, key=f"email:{address}"
     )
-    store, settings = _store(request), _settings(request)
+    store, settings = site_of(request).store, site_of(request).settings
     if password:
         # The same message for an unknown address, an account without a password and a wrong
         # password; authenticate() takes the same time for each.
@@ -214,7 +195,7 @@ def signin_post(
         # Logged for the operator, and still the same page: an answer that differed when the
         # mail failed would tell an attacker something, and the visitor can simply try again.
         log.error("could not send the sign-in mail to user %s: %s", user.id, exc)
-    return _render(
+    return private_page(
         request,
         "signin_sent.html",
         {"email": address, "minutes": settings.magic_link_minutes, "next": next_path},
@@ -222,9 +203,9 @@ def signin_post(
 
 
 def _signed_in(request: Request, user: User, next_path: str) -> Response:
-    record_login(_store(request), user.id)
+    record_login(site_of(request).store, user.id)
     response = RedirectResponse(next_path, status_code=303, headers=NO_STORE)
-    auth.sign_in(response, _settings(request), user)
+    auth.sign_in(response, site_of(request).settings, user)
     return response
 
 
@@ -234,14 +215,14 @@ def signin_verify(request: Request, token: Annotated[str, Query(max_length=4096)
     and a POST would need a second click on an intermediate page. Mail scanners that fetch
     links could use up a link; mail clients rarely prefetch, and a used link only means asking
     for another one, so we keep the one click."""
-    store, settings = _store(request), _settings(request)
+    store, settings = site_of(request).store, site_of(request).settings
     parsed = read_signin_token(settings, token)
     if parsed is not None:
         user_id, nonce, next_path = parsed
         user = get_user(store, user_id) if redeem_login_token(store, user_id, nonce) else None
         if user is not None:
             return _signed_in(request, user, safe_next(next_path))
-    return _render(request, "signin_invalid.html", {}, status=400)
+    return private_page(request, "signin_invalid.html", {}, status=400)
 
 
 @router.post("/signout", dependencies=[auth.CSRF])
@@ -270,7 +251,7 @@ def _account_page(
         "min_password": MIN_PASSWORD,
         "max_password": MAX_PASSWORD,
     }
-    return _render(request, "account.html", context, status)
+    return private_page(request, "account.html", context, status)
 
 
 @router.get("/account")
@@ -287,7 +268,7 @@ def account_name(request: Request, name: FormText = "") -> Response:
     if user is None:
         return login_required_response(request)
     try:
-        set_name(_store(request), user.id, name)
+        set_name(site_of(request).store, user.id, name)
     except BadRequest as exc:
         return _account_page(request, user, error=str(exc), status=400)
     return RedirectResponse("/account?done=name", status_code=303)
@@ -301,7 +282,7 @@ def account_password(request: Request, password: FormText = "", confirm: FormTex
     try:
         if password != confirm:
             raise BadRequest("the two passwords differ: type the same one twice")
-        set_password(_store(request), user.id, password)
+        set_password(site_of(request).store, user.id, password)
     except BadRequest as exc:
         return _account_page(request, user, error=str(exc), status=400)
     return RedirectResponse("/account?done=password", status_code=303)
@@ -313,8 +294,8 @@ def account_signout_all(request: Request) -> Response:
     user = auth.current_user(request)
     if user is None:
         return login_required_response(request)
-    sign_out_everywhere(_store(request), user.id)
-    expire_login_tokens(_store(request), user.id)
+    sign_out_everywhere(site_of(request).store, user.id)
+    expire_login_tokens(site_of(request).store, user.id)
     response = RedirectResponse("/signin?done=everywhere", status_code=303, headers=NO_STORE)
     auth.sign_out(response)
     return response
@@ -329,7 +310,7 @@ def account_delete(request: Request, confirm: FormText = "") -> Response:
     if normalize_email(confirm) != user.email:
         message = "to delete your account, type its email address in the box"
         return _account_page(request, user, error=message, status=400)
-    delete_user(_store(request), user.id)
+    delete_user(site_of(request).store, user.id)
     response = RedirectResponse("/signin?done=deleted", status_code=303, headers=NO_STORE)
     auth.sign_out(response)
     return response

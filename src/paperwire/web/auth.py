@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperwire.settings import Settings
 from paperwire.store import ratelimits
 from paperwire.store.users import User, get_user
+from paperwire.web.site import site_of
 
 SESSION_COOKIE = "pw_session"
 CSRF_COOKIE = "pw_csrf"
@@ -37,11 +38,6 @@ def serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.signing_key, salt=f"paperwire.{salt}")
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.site.settings
-    return settings
-
-
 # --- sessions ----------------------------------------------------------------------------
 
 
@@ -53,7 +49,7 @@ def current_user(request: Request) -> User | None:
     user = None
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
-        settings = _settings(request)
+        settings = site_of(request).settings
         try:
             data = serializer(settings, "session").loads(raw, max_age=settings.session_days * 86400)
             found = get_user(request.app.state.site.store, int(data["u"]))
@@ -105,7 +101,7 @@ def csrf_token(request: Request) -> str:
     if not nonce or len(nonce) > 64:
         nonce = secrets.token_urlsafe(24)
         request.state.new_csrf = nonce
-    token: str = serializer(_settings(request), "csrf").dumps(nonce)
+    token: str = serializer(site_of(request).settings, "csrf").dumps(nonce)
     return token
 
 
@@ -123,7 +119,7 @@ async def verify_csrf(request: Request) -> None:
     if not sent or not cookie:
         raise HTTPException(403, "the form has expired or did not come from this site: reload it")
     try:
-        nonce = serializer(_settings(request), "csrf").loads(sent)
+        nonce = serializer(site_of(request).settings, "csrf").loads(sent)
     except BadSignature:
         nonce = None
     if not isinstance(nonce, str) or not secrets.compare_digest(nonce, cookie):

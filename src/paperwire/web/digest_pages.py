@@ -24,8 +24,6 @@ from paperwire.digest.render import Renderer
 from paperwire.digest.tokens import read_unsubscribe_token
 from paperwire.errors import BadRequest, NotFound
 from paperwire.search.query import parse_query
-from paperwire.settings import Settings
-from paperwire.store import Store
 from paperwire.store.subscriptions import (
     KINDS,
     MAX_QUERY,
@@ -39,6 +37,8 @@ from paperwire.store.users import get_user
 from paperwire.web import auth
 from paperwire.web.account import signin_redirect
 from paperwire.web.data import parse_day
+from paperwire.web.pages import private_page
+from paperwire.web.site import site_of
 
 router = APIRouter(include_in_schema=False)
 PREFERENCES = "/account/subscriptions"
@@ -50,23 +50,6 @@ NOTICES = {  # fixed texts for ?done=: nothing from the query string is echoed
     "removed": "Removed.",
 }
 Token = Annotated[str, Query(max_length=1000)]
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.site.store
-    return store
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.site.settings
-    return settings
-
-
-def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status, headers=NO_STORE
-    )
-    return response
 
 
 def _done(what: str) -> Response:
@@ -82,7 +65,7 @@ def preferences(
 ) -> Response:
     if user is None:
         return signin_redirect(request)
-    subs = list_subscriptions(_store(request), user.id)
+    subs = list_subscriptions(site_of(request).store, user.id)
     context = {
         "user": user,
         "subscriptions": subs,
@@ -92,7 +75,7 @@ def preferences(
         "max_query": MAX_QUERY,
         "nav": "account",
     }
-    return _page(request, "preferences.html", context)
+    return private_page(request, "preferences.html", context)
 
 
 @router.post(PREFERENCES, dependencies=[auth.CSRF])
@@ -107,7 +90,7 @@ def add(
         raise BadRequest(f"subscription kind {kind[:20]!r} is not one of {', '.join(KINDS)}")
     if kind == "search":
         parse_query(query)  # BadQuery (400) says what is wrong and where
-    add_subscription(_store(request), user.id, kind, query if kind == "search" else None)
+    add_subscription(site_of(request).store, user.id, kind, query if kind == "search" else None)
     return _done("added")
 
 
@@ -119,14 +102,14 @@ def switch(
     enabled: Annotated[str, Form(max_length=5)] = "0",
 ) -> Response:
     on = enabled in ("1", "on", "true")
-    if not set_enabled(_store(request), user.id, sub_id, on):
+    if not set_enabled(site_of(request).store, user.id, sub_id, on):
         raise NotFound("you have no such subscription")
     return _done("on" if on else "off")
 
 
 @router.post(PREFERENCES + "/{sub_id}/remove", dependencies=[auth.CSRF])
 def remove(request: Request, user: auth.SignedIn, sub_id: int) -> Response:
-    if not remove_subscription(_store(request), user.id, sub_id):
+    if not remove_subscription(site_of(request).store, user.id, sub_id):
         raise NotFound("you have no such subscription")
     return _done("removed")
 
@@ -135,13 +118,13 @@ def remove(request: Request, user: auth.SignedIn, sub_id: int) -> Response:
 
 
 @router.get("/unsubscribe")
-def unsubscribe_page(request: Request, token: Token = "") -> Response:
+def unsubscribeprivate_page(request: Request, token: Token = "") -> Response:
     """The link in every digest: a page with one button (a GET changes nothing, so link
     scanners and prefetching mail clients cannot unsubscribe anyone)."""
-    user_id = read_unsubscribe_token(_settings(request), token)  # tampered: 400
-    user = get_user(_store(request), user_id)
+    user_id = read_unsubscribe_token(site_of(request).settings, token)  # tampered: 400
+    user = get_user(site_of(request).store, user_id)
     context = {"token": token, "email": user.email if user else None, "done": False}
-    return _page(request, "unsubscribe.html", context)
+    return private_page(request, "unsubscribe.html", context)
 
 
 # No CSRF check here, deliberately: RFC 8058 one-click unsubscribe has the mail client POST
@@ -150,16 +133,16 @@ def unsubscribe_page(request: Request, token: Token = "") -> Response:
 # it), and the only thing it can do is switch the digest off, which is harmless to repeat.
 @router.post("/unsubscribe")
 def unsubscribe(request: Request, token: Token = "") -> Response:
-    user_id = read_unsubscribe_token(_settings(request), token)  # tampered: 400
-    user = get_user(_store(request), user_id)
-    switched = disable_all(_store(request), user_id) if user is not None else 0
+    user_id = read_unsubscribe_token(site_of(request).settings, token)  # tampered: 400
+    user = get_user(site_of(request).store, user_id)
+    switched = disable_all(site_of(request).store, user_id) if user is not None else 0
     context = {
         "token": token,
         "email": user.email if user else None,
         "done": True,
         "switched": switched,
     }
-    return _page(request, "unsubscribe.html", context)
+    return private_page(request, "unsubscribe.html", context)
 
 
 # --- preview -------------------------------------------------------------------------------
@@ -201,7 +184,7 @@ def preview(
         "body_url": body_url,
         "nav": "subscriptions",
     }
-    return _page(request, "digest_preview.html", context)
+    return private_page(request, "digest_preview.html", context)
 
 
 @router.get("/digest/preview/mail")

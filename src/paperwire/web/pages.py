@@ -44,6 +44,16 @@ def render(
     return response
 
 
+def private_page(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> Response:
+    """A page made for the signed-in user (account, subscriptions, preview): never cached."""
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status, headers={"cache-control": "no-store"}
+    )
+    return response
+
+
 # --- lists -----------------------------------------------------------------------------------
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
+
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.manager import index_folder, open_index
 from paperwire.settings import Settings
@@ -84,3 +86,9 @@ class Site:
             return value
         finally:
             self._computing.release()
+
+
+def site_of(request: Request) -> Site:
+    """The Site the app opened at startup (see create_app's lifespan)."""
+    site: Site = request.app.state.site
+    return site
