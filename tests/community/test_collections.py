@@ -21,8 +21,8 @@ from paperwire.store.collections import (
     list_collections,
     rename_collection,
 )
+from paperwire.store.papers import find_paper
 from paperwire.store.users import create_user
-from paperwire.store.votes import find_paper
 
 
 def post(client: TestClient, url: str, token: str, **data: str) -> object:

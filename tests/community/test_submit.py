@@ -17,9 +17,9 @@ from paperwire.community.submit import parse_submission
 from paperwire.errors import BadRequest
 from paperwire.settings import Settings
 from paperwire.store import Store
-from paperwire.store.papers import count_papers
+from paperwire.store.papers import count_papers, find_paper
 from paperwire.store.submissions import submission_count
-from paperwire.store.votes import find_paper, vote_state
+from paperwire.store.votes import vote_state
 from paperwire.web import create_app
 
 pytestmark = pytest.mark.network_local

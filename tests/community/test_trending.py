@@ -12,9 +12,9 @@ from community_kit import records
 from paperwire.community.trending import HALF_LIFE_DAYS, trending, window
 from paperwire.errors import BadRequest
 from paperwire.store import Store
-from paperwire.store.papers import upsert_records
+from paperwire.store.papers import find_paper, upsert_records
 from paperwire.store.users import create_user
-from paperwire.store.votes import add_vote, add_votes, find_paper
+from paperwire.store.votes import add_vote, add_votes
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 

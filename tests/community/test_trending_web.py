@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 
 from paperwire.settings import Settings
 from paperwire.store import Store
+from paperwire.store.papers import find_paper
 from paperwire.store.users import create_user
-from paperwire.store.votes import add_vote, find_paper
+from paperwire.store.votes import add_vote
 from paperwire.web.data import TRENDING_FALLBACK_NOTE, TRENDING_FORMULA, TRENDING_NOTE
 
 

@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from paperwire.settings import Settings
 from paperwire.store import Store
+from paperwire.store.papers import find_paper
 from paperwire.store.users import create_user
-from paperwire.store.votes import add_vote, find_paper, remove_vote, set_vote, vote_state
+from paperwire.store.votes import add_vote, remove_vote, set_vote, vote_state
 from paperwire.web import auth
 
 

@@ -19,9 +19,8 @@ from paperwire.ingest.http import PoliteClient
 from paperwire.ingest.records import PaperRecord, Rejected, parse_arxiv_id
 from paperwire.settings import Settings
 from paperwire.store import Store
-from paperwire.store.papers import upsert_records
+from paperwire.store.papers import find_paper, upsert_records
 from paperwire.store.submissions import record_submission
-from paperwire.store.votes import find_paper
 
 log = logging.getLogger(__name__)
 MAX_INPUT = 300

@@ -18,6 +18,8 @@ from paperwire.store.checkpoints import save_checkpoint
 from paperwire.store.db import Store
 from paperwire.store.schema import paper_aliases, paper_categories, papers
 
+MAX_ID_CHARS = 256  # no paper id is longer
+
 CHUNK = 500  # ids per IN (...) list: far below every dialect's parameter limit
 MUTABLE = [c.name for c in papers.columns if c.name not in ("pk", "first_seen", "modified")]
 
@@ -203,20 +205,40 @@ def _public(row: Any) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def get_paper(store: Store, paper_id: str) -> dict[str, Any]:
-    """One paper by its id, an old id, or an arXiv id with a version suffix."""
+def check_paper_id(paper_id: str) -> None:
+    """No store has such an id (and PostgreSQL refuses NUL in a query): NotFound at once."""
+    if len(paper_id) > MAX_ID_CHARS or any(ord(c) < 32 for c in paper_id):
+        raise NotFound(f"no paper with id {paper_id[:MAX_ID_CHARS]!r}")
+
+
+def _lookup(conn: Connection, paper_id: str, columns: Sequence[Any]) -> Any:
+    """The row (these columns) of a paper by its id, an old id (alias), or an arXiv id with a
+    version suffix; NotFound otherwise."""
     from paperwire.ingest.records import parse_arxiv_id
 
+    check_paper_id(paper_id)
     parsed = parse_arxiv_id(paper_id)
     wanted = parsed[0] if parsed else paper_id.strip()
-    with store.engine.connect() as conn:
-        row = conn.execute(select(*PUBLIC).where(papers.c.id == wanted)).first()
-        if row is None:
-            alias = select(paper_aliases.c.paper_pk).where(paper_aliases.c.alias == wanted)
-            row = conn.execute(select(*PUBLIC).where(papers.c.pk.in_(alias))).first()
+    row = conn.execute(select(*columns).where(papers.c.id == wanted)).first()
+    if row is None:
+        alias = select(paper_aliases.c.paper_pk).where(paper_aliases.c.alias == wanted)
+        row = conn.execute(select(*columns).where(papers.c.pk.in_(alias))).first()
     if row is None:
         raise NotFound(f"no paper with id {paper_id!r}")
-    return _public(row)
+    return row
+
+
+def get_paper(store: Store, paper_id: str) -> dict[str, Any]:
+    """One paper by its id, an old id, or an arXiv id with a version suffix."""
+    with store.engine.connect() as conn:
+        return _public(_lookup(conn, paper_id, PUBLIC))
+
+
+def find_paper(store: Store, paper_id: str) -> tuple[int, str]:
+    """(pk, current id) of a paper by id, old id or versioned arXiv id; NotFound otherwise."""
+    with store.engine.connect() as conn:
+        row = _lookup(conn, paper_id, (papers.c.pk, papers.c.id))
+    return int(row[0]), str(row[1])
 
 
 def list_papers(

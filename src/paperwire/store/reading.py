@@ -75,18 +75,14 @@ def papers_by_pk(
 def pks_for_ids(store: Store, ids: Sequence[str]) -> dict[str, int]:
     """Paper id (or old id / versioned arXiv id) -> pk, for the ids that exist."""
     from paperwire.errors import NotFound
-    from paperwire.store.papers import get_paper
+    from paperwire.store.papers import find_paper
 
     out: dict[str, int] = {}
     for paper_id in ids:
         try:
-            row = get_paper(store, paper_id)
+            out[paper_id] = find_paper(store, paper_id)[0]
         except NotFound:
             continue
-        with store.engine.connect() as conn:
-            pk = conn.scalar(select(papers.c.pk).where(papers.c.id == row["id"]))
-        if pk is not None:
-            out[paper_id] = int(pk)
     return out
 
 

@@ -12,12 +12,9 @@ from sqlalchemy import Float, case, delete, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
-from paperwire.errors import NotFound
 from paperwire.store.db import Store
 from paperwire.store.papers import CHUNK, listing_day
-from paperwire.store.schema import paper_aliases, papers, votes
-
-MAX_ID_CHARS = 256
+from paperwire.store.schema import papers, votes
 
 
 def utc(when: datetime | None) -> datetime:
@@ -25,26 +22,6 @@ def utc(when: datetime | None) -> datetime:
     if when is None:
         return datetime.now(UTC)
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def find_paper(store: Store, paper_id: str) -> tuple[int, str]:
-    """(pk, current id) of a paper by id, old id or versioned arXiv id; NotFound otherwise."""
-    from paperwire.ingest.records import parse_arxiv_id
-
-    if len(paper_id) > MAX_ID_CHARS or any(ord(c) < 32 for c in paper_id):
-        raise NotFound(f"no paper with id {paper_id[:MAX_ID_CHARS]!r}")
-    parsed = parse_arxiv_id(paper_id)
-    wanted = parsed[0] if parsed else paper_id.strip()
-    with store.engine.connect() as conn:
-        row = conn.execute(select(papers.c.pk, papers.c.id).where(papers.c.id == wanted)).first()
-        if row is None:
-            alias = select(paper_aliases.c.paper_pk).where(paper_aliases.c.alias == wanted)
-            row = conn.execute(
-                select(papers.c.pk, papers.c.id).where(papers.c.pk.in_(alias))
-            ).first()
-    if row is None:
-        raise NotFound(f"no paper with id {paper_id!r}")
-    return int(row[0]), str(row[1])
 
 
 # --- one account's vote ----------------------------------------------------------------------

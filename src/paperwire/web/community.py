@@ -27,8 +27,9 @@ from paperwire.community.bibtex import to_bibtex
 from paperwire.community.submit import submit as submit_paper
 from paperwire.errors import BadRequest, NotFound, PaperwireError
 from paperwire.store import collections as colls
+from paperwire.store.papers import find_paper
 from paperwire.store.users import User
-from paperwire.store.votes import find_paper, set_vote
+from paperwire.store.votes import set_vote
 from paperwire.web import auth
 from paperwire.web.community_view import Vote, VoteForm
 from paperwire.web.data import paper_view

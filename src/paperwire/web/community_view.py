@@ -15,7 +15,8 @@ from typing import Any
 from fastapi import Request
 
 from paperwire.store.collections import collections_with, list_collections
-from paperwire.store.votes import find_paper, vote_state
+from paperwire.store.papers import find_paper
+from paperwire.store.votes import vote_state
 from paperwire.web import auth
 from paperwire.web.urls import here, paper_url, signin_url
 

@@ -22,7 +22,7 @@ from paperwire.index.manager import index_status
 from paperwire.search.query import EPOCH, ParsedQuery
 from paperwire.search.service import MAX_PER_PAGE, MAX_RESULTS, check_mode, search, similar
 from paperwire.store import listing
-from paperwire.store.papers import get_paper, stats
+from paperwire.store.papers import check_paper_id, get_paper, stats
 from paperwire.store.reading import papers_by_pk
 from paperwire.store.votes import votes_in_period
 from paperwire.web.site import Site
@@ -30,7 +30,6 @@ from paperwire.web.site import Site
 PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page under 60 KB
 SEARCH_PER_PAGE = 10  # results per search page, as web search engines show (more: "load more")
 SIMILAR_ON_PAPER = 8
-MAX_ID_CHARS = 256
 PERIODS = {"day": 1, "week": 7, "month": 30}
 MIN_YEAR, MAX_YEAR = 1000, 9998
 
@@ -361,15 +360,9 @@ def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> d
 # --- one paper -------------------------------------------------------------------------------
 
 
-def _check_id(paper_id: str) -> None:
-    """No store has such an id (and PostgreSQL refuses NUL in a query): NotFound at once."""
-    if len(paper_id) > MAX_ID_CHARS or any(ord(c) < 32 for c in paper_id):
-        raise NotFound(f"no paper with id {paper_id[:MAX_ID_CHARS]!r}")
-
-
 def paper_page(site: Site, *, paper_id: str) -> dict[str, Any]:
     """A paper, the papers most like it, and a "more like this" query for the search page."""
-    _check_id(paper_id)
+    check_paper_id(paper_id)
     row = get_paper(site.store, paper_id)
     index = site.index
     try:
@@ -492,7 +485,7 @@ def similar_page(
     if k > MAX_PER_PAGE:
         raise BadRequest(f"k must be between 1 and {MAX_PER_PAGE}")
     for paper_id in ids:
-        _check_id(paper_id)
+        check_paper_id(paper_id)
     rows = similar(site.store, site.index, ids=list(ids), text=text, k=k, filters=filters)
     return {"ids": list(ids), "text": text, "filters": filters, "papers": _papers(rows)}
 

@@ -19,9 +19,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from paperwire.community.recs import recommend
-from paperwire.errors import BadRequest, NotFound
+from paperwire.errors import BadRequest
 from paperwire.store import feedback
-from paperwire.store.reading import papers_by_pk, pks_for_ids
+from paperwire.store.papers import MAX_ID_CHARS, find_paper
+from paperwire.store.reading import papers_by_pk
 from paperwire.store.users import User
 from paperwire.web import auth
 from paperwire.web.data import paper_view
@@ -35,7 +36,6 @@ SIGNIN = signin_url(PAGE)
 PER_PAGE = 20
 MARKS_SHOWN = 50
 SIGNALS = ("not-interested", "undo")
-MAX_ID_CHARS = 256
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -82,10 +82,7 @@ def _paper_pk(site: Site, paper_id: str) -> int:
     paper_id = paper_id.strip()
     if not paper_id:
         raise BadRequest("say which paper: the form field `paper` holds its id")
-    found = pks_for_ids(site.store, [paper_id]).get(paper_id)
-    if found is None:
-        raise NotFound(f"no paper with id {paper_id!r}")
-    return found
+    return find_paper(site.store, paper_id)[0]
 
 
 @router.post("/paper-feedback", dependencies=[auth.CSRF])
