@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from mailserver import MailServer
-from paperwire.ingest.records import PaperRecord, Version
+from paperfactory import arxiv_record
+from paperwire.ingest.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
@@ -25,17 +26,12 @@ DAY = date(2026, 7, 1)
 
 def records() -> list[PaperRecord]:
     return [
-        PaperRecord(
+        arxiv_record(
+            n,
+            DAY,
             title=f"Paper {n} on account-free reading",
-            abstract=f"Abstract {n}.",
             authors=["Ada Lovelace"],
             categories=["cs.CL"],
-            arxiv_id=f"2607.{n:05d}",
-            versions=[Version(1, DAY)],
-            submitted=DAY,
-            announced=DAY,
-            source="test",
-            origin=f"test:{n}",
         )
         for n in range(1, 4)
     ]

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from paperfactory import arxiv_record
 from paperwire.index.manager import open_index, update_index
-from paperwire.ingest.records import PaperRecord, Version
+from paperwire.ingest.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
@@ -34,16 +35,8 @@ def arxiv(n: int, day: date, **kw: object) -> PaperRecord:
         "title": f"Community paper {n} on graph attention",
         "abstract": f"Abstract {n}: graphs and attention.",
         "authors": [f"Author{n} Smith", "Ada Lovelace"],
-        "categories": ["cs.LG"],
-        "arxiv_id": f"2607.{n:05d}",
-        "versions": [Version(1, day)],
-        "submitted": day,
-        "announced": day,
-        "source": "test",
-        "origin": f"test:{n}",
     }
-    fields.update(kw)
-    return PaperRecord(**fields)  # type: ignore[arg-type]
+    return arxiv_record(n, day, **{**fields, **kw})
 
 
 def records() -> list[PaperRecord]:

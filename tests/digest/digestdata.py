@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from paperwire.ingest.records import PaperRecord, Version
+from paperfactory import arxiv_record
+from paperwire.ingest.records import PaperRecord
 from paperwire.store.users import User
 
 DAY1 = date(2026, 6, 30)
@@ -16,17 +17,12 @@ SECRET = "digest-tests-secret-key"
 
 
 def _paper(n: int, day: date, title: str, abstract: str = "") -> PaperRecord:
-    return PaperRecord(
+    return arxiv_record(
+        n,
+        day,
         title=title,
         abstract=abstract or f"Abstract {n}: {title.lower()} studied at length.",
         authors=[f"Author {n}", "Grace Hopper"],
-        categories=["cs.LG"],
-        arxiv_id=f"2607.{n:05d}",
-        versions=[Version(1, day)],
-        submitted=day,
-        announced=day,
-        source="test",
-        origin=f"test:{n}",
     )
 
 

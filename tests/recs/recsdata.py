@@ -11,10 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from paperfactory import arxiv_record
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.encoders import HashEncoder
 from paperwire.index.manager import embed_index, update_index
-from paperwire.ingest.records import PaperRecord, Version
+from paperwire.ingest.records import PaperRecord
 from paperwire.store import Store
 from paperwire.store.schema import bookmarks, collections, papers, votes
 
@@ -43,17 +44,11 @@ def _record(
 ) -> PaperRecord:
     words = TOPICS[topic].split()
     picked = rng.sample(words, 7)
-    return PaperRecord(
+    return arxiv_record(
+        n,
+        day,
         title=title or f"{picked[0].capitalize()} {picked[1]} and {picked[2]}, study {n}",
         abstract=f"{FILLER}: {' '.join(picked[3:])} {' '.join(rng.sample(words, 4))}.",
-        authors=[f"Author {n}"],
-        categories=["cs.LG"],
-        arxiv_id=f"2607.{n:05d}",
-        versions=[Version(1, day)],
-        submitted=day,
-        announced=day,
-        source="test",
-        origin=f"test:{n}",
     )
 
 

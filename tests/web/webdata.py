@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from paperwire.ingest.records import PaperRecord, Version
+from paperfactory import arxiv_record
+from paperwire.ingest.records import PaperRecord
 
 LATEST = date(2026, 7, 1)  # a Wednesday
 BUSY_DAY_PAPERS = 35  # more than one page (30)
@@ -17,21 +18,13 @@ HOSTILE_ABSTRACT = (
 
 
 def _arxiv(n: int, day: date, **kw: object) -> PaperRecord:
-    arxiv_id = f"2607.{n:05d}"
     fields: dict[str, object] = {
         "title": f"Paper number {n} on robust transformers",
         "abstract": f"Abstract {n}: we study robust transformers and attention {n}.",
         "authors": [f"Author {n}", "Ada Lovelace"],
         "categories": ["cs.CL", "cs.LG"] if n % 2 else ["cs.LG"],
-        "arxiv_id": arxiv_id,
-        "versions": [Version(1, day)],
-        "submitted": day,
-        "announced": day,
-        "source": "test",
-        "origin": f"test:{n}",
     }
-    fields.update(kw)
-    return PaperRecord(**fields)  # type: ignore[arg-type]
+    return arxiv_record(n, day, **{**fields, **kw})
 
 
 def records() -> list[PaperRecord]:
