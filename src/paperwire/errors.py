@@ -23,6 +23,11 @@ class SourceError(PaperwireError):
     http_status = 502
 
 
+class RecordsRefused(PaperwireError):
+    """The database refused a batch for something in its records (a value it cannot store),
+    not for being unusable itself: storing the records one by one finds the culprit."""
+
+
 class BadRequest(PaperwireError):
     """A request parameter that cannot be used (a malformed day, a page past the end, ...)."""
 

@@ -580,7 +580,7 @@ def test_crashed_ingest_loses_only_the_uncommitted_batch(store: Store) -> None:
         run_ingest(store, source, batch_size=2)
     assert ids(store) == ["2501.00001", "2501.00002"]
     assert load_checkpoint(store, source.key) == {"next": 2}
-    assert [status for status, _ in runs(store)] == ["running"]
+    assert [status for status, _ in runs(store)] == ["failed"]  # never left `running` (issue 17)
 
     source.fail_at = None
     summary = run_ingest(store, source, batch_size=2)

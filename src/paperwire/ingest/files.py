@@ -66,12 +66,16 @@ def _json_item(line: Line, parse: Parser) -> Item:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         return Rejected(line.origin, f"broken JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:  # 100k "[" in a row: the decoder gives up, the line is rejected
+        return Rejected(line.origin, "broken JSON: nested too deeply")
     if not isinstance(obj, dict):
         return Rejected(line.origin, f"expected a JSON object, got {type(obj).__name__}")
     try:
         result = parse(obj, line.origin, line.path)
     except (TypeError, ValueError, AttributeError) as exc:
         return Rejected(line.origin, f"unexpected field value: {exc}")
+    except RecursionError:  # a field nested deeply enough that str() of it recurses too far
+        return Rejected(line.origin, "unexpected field value: nested too deeply")
     return finish(result) if isinstance(result, PaperRecord) else result
 
 

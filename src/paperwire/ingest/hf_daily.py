@@ -8,6 +8,7 @@ One malformed item is rejected on its own; a body that is not a JSON list fails 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -73,6 +74,8 @@ def _announced(item: dict[str, Any], paper: dict[str, Any], day: date | None) ->
 
 
 def _record(item: Any, day: date | None) -> PaperRecord:
+    if isinstance(item, TooDeep):
+        raise _Malformed("item is nested too deeply")
     if not isinstance(item, dict):
         raise _Malformed(f"item is {type(item).__name__}, not an object")
     paper = item.get("paper")
@@ -123,12 +126,60 @@ def _listing_day(items: list[Any]) -> date | None:
     return None
 
 
+class TooDeep:
+    """A list item nested too deeply to decode: rejected alone, the other items still count."""
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.S)
+
+
+def _split_list(text: str) -> list[str] | None:
+    """The raw items of a top-level JSON list, found without recursion; None if not a list."""
+    depth, start, parts = 0, 0, []
+    for m in _JSON_TOKENS.finditer(text):
+        token = m.group()
+        if token[0] == '"':
+            continue
+        if depth == 0 and token != "[":
+            return None
+        if token in "[{":
+            depth += 1
+            start = m.end() if depth == 1 else start
+        elif token in "]}":
+            depth -= 1
+            if depth == 0:
+                parts.append(text[start : m.start()])
+                return [p for p in parts if p.strip()]
+        elif depth == 1:
+            parts.append(text[start : m.start()])
+            start = m.end()
+    return None
+
+
+def _decode_items(data: bytes, where: str) -> list[Any]:
+    """Decode item by item: one item nested 100k deep must not lose the day's other papers."""
+    parts = _split_list(data.decode("utf-8"))
+    if parts is None:
+        raise SourceError(f"{where}: not valid JSON (nested too deeply)")
+    items: list[Any] = []
+    for part in parts:
+        try:
+            items.append(json.loads(part))
+        except RecursionError:
+            items.append(TooDeep())
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{where}: not valid JSON ({exc})") from exc
+    return items
+
+
 def parse_hf_list(data: bytes, where: str) -> list[Any]:
     """The top-level list of a response, or SourceError naming the URL or file."""
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"{where}: not valid JSON ({exc})") from exc
+    except RecursionError:
+        return _decode_items(data, where)
     if not isinstance(doc, list):
         error = doc.get("error") if isinstance(doc, dict) else None
         detail = f": {error}" if isinstance(error, str) else ""

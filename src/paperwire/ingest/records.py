@@ -200,7 +200,28 @@ def problems(record: PaperRecord) -> list[str]:
     texts = [record.title, record.abstract, *record.authors]
     if any("\x00" in t or "\ufffd" in t for t in texts):
         out.append("invalid characters (NUL or undecodable bytes)")
+    elif any(_UNSTORABLE.search(t) for t in text_fields(record)):
+        # A JSON "\ud800" escape decodes to a lone surrogate, which no database can encode,
+        # and PostgreSQL refuses NUL: either would fail the whole batch at write time.
+        out.append("invalid characters (NUL or a lone surrogate) in " + _bad_fields(record))
     return out
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_TEXT_FIELDS = ("title", "abstract", "doi", "journal_ref", "comments", "abs_url", "pdf_url")
+_LIST_FIELDS = ("authors", "categories", "links")
+
+
+def text_fields(record: PaperRecord) -> list[str]:
+    """Every string of a record that the store writes."""
+    texts = [v for name in _TEXT_FIELDS if (v := getattr(record, name))]
+    return texts + [v for name in _LIST_FIELDS for v in getattr(record, name)]
+
+
+def _bad_fields(record: PaperRecord) -> str:
+    names = [n for n in _TEXT_FIELDS if _UNSTORABLE.search(getattr(record, n) or "")]
+    names += [n for n in _LIST_FIELDS if any(_UNSTORABLE.search(v) for v in getattr(record, n))]
+    return ", ".join(names)
 
 
 def finish(record: PaperRecord) -> Item:

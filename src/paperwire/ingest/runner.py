@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from paperwire.errors import SourceError
+from paperwire.errors import RecordsRefused, SourceError
 from paperwire.ingest.base import Cursor, Source
 from paperwire.ingest.records import PaperRecord, Rejected
 from paperwire.store.checkpoints import (
@@ -50,6 +50,7 @@ class IngestSummary:
 
 
 Progress = Callable[[int, int | None], None]  # (done, total)
+Checkpoint = tuple[str, str, dict[str, Any]]
 
 
 class _Batcher:
@@ -57,6 +58,7 @@ class _Batcher:
         self.store, self.source, self.summary, self.size = store, source, summary, size
         self.records: list[PaperRecord] = []
         self.cursor: Cursor | None = None
+        self.skipped = 0  # rejected items since the last flush
 
     def add(self, record: PaperRecord, cursor: Cursor) -> None:
         self.records.append(record)
@@ -64,15 +66,40 @@ class _Batcher:
         if len(self.records) >= self.size:
             self.flush()
 
+    def skip(self, cursor: Cursor) -> None:
+        """A rejected item: only the position moves, checkpointed every `size` items too (a
+        file of nothing but rejects still resumes near where it stopped)."""
+        self.cursor = cursor
+        self.skipped += 1
+        if self.skipped >= self.size:
+            self.flush()
+
     def flush(self) -> None:
         if not self.records and self.cursor is None:
             return
         checkpoint = (self.source.key, self.source.name, self.cursor.state) if self.cursor else None
-        outcomes = upsert_records(self.store, self.records, checkpoint=checkpoint)
+        try:
+            outcomes = upsert_records(self.store, self.records, checkpoint=checkpoint)
+        except RecordsRefused as exc:
+            # One record the database refuses must not block the batch: store them one by one.
+            log.warning("%s; storing its records one by one", exc)
+            outcomes = self._one_by_one(checkpoint)
         for outcome in outcomes:
             setattr(self.summary, outcome.value, getattr(self.summary, outcome.value) + 1)
         self.summary.records += len(outcomes)
-        self.records, self.cursor = [], None
+        self.records, self.cursor, self.skipped = [], None, 0
+
+    def _one_by_one(self, checkpoint: Checkpoint | None) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for record in self.records:
+            try:
+                outcomes += upsert_records(self.store, [record])
+            except RecordsRefused as exc:
+                reason = str(exc).replace("the batch", "it", 1)
+                _reject(self.summary, Rejected(record.origin or "?", reason))
+        if checkpoint:
+            upsert_records(self.store, [], checkpoint=checkpoint)
+        return outcomes
 
 
 def _reject(summary: IngestSummary, item: Rejected) -> None:
@@ -80,6 +107,18 @@ def _reject(summary: IngestSummary, item: Rejected) -> None:
     log.warning("rejected %s", item)
     if len(summary.rejects) < MAX_KEPT_REJECTS:
         summary.rejects.append(str(item))
+
+
+def _finish_failed(
+    store: Store, run_id: int, summary: IngestSummary, started: float, exc: BaseException
+) -> None:
+    summary.seconds = time.perf_counter() - started
+    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    message = str(exc) or type(exc).__name__
+    try:
+        finish_run(store, run_id, status=status, counts=summary.counts(), message=message)
+    except Exception:  # the store itself is what failed: the original error matters more
+        log.exception("could not mark ingest run %s as %s", run_id, status)
 
 
 def run_ingest(
@@ -105,17 +144,18 @@ def run_ingest(
         for item, cursor in source.items(resume):
             if isinstance(item, Rejected):
                 _reject(summary, item)
-                batcher.cursor = cursor
+                batcher.skip(cursor)
             else:
                 batcher.add(item, cursor)
             if progress:
                 progress(cursor.done, source.total)
         batcher.flush()
-    except (SourceError, KeyboardInterrupt) as exc:
-        batcher.flush()  # keep what was read before the failure
-        summary.seconds = time.perf_counter() - started
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        finish_run(store, run_id, status=status, counts=summary.counts(), message=str(exc))
+    except BaseException as exc:  # whatever failed, the run is marked, never left `running`
+        try:
+            if isinstance(exc, SourceError | KeyboardInterrupt):
+                batcher.flush()  # keep what was read before the failure
+        finally:
+            _finish_failed(store, run_id, summary, started, exc)
         raise
     clear_checkpoint(store, source.key)
     summary.seconds = time.perf_counter() - started

@@ -10,12 +10,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, delete, event, false, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from paperwire.errors import ConfigError
 from paperwire.settings import Settings
+from paperwire.store.schema import ingest_checkpoints
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,6 +55,23 @@ def make_engine(url: str) -> Engine:
         f"database {parsed.get_backend_name()!r} is not supported: use sqlite:///PATH or "
         "postgresql+psycopg://USER:PASS@HOST/DB"
     )
+
+
+PAPER_WRITER_LOCK = 7_270_417  # PostgreSQL advisory lock key of the paper writers
+
+
+def lock_paper_writers(conn: Connection) -> None:
+    """Make this transaction the only paper writer until it ends (the first statement in it).
+
+    A batch reads the papers it may match, then writes: two ingests doing that at once both see
+    "no such paper" and the second insert fails on the unique arXiv id. Holding the writer lock
+    from the first statement makes the second batch wait, then read what the first committed.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(PAPER_WRITER_LOCK)))
+    else:
+        # SQLite: any write statement takes the database's write lock (waiting busy_timeout).
+        conn.execute(delete(ingest_checkpoints).where(false()))
 
 
 def _alembic_config() -> Config:

@@ -9,13 +9,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import StatementError
 from sqlalchemy.sql import ColumnElement
 
-from paperwire.errors import NotFound
+from paperwire.errors import NotFound, RecordsRefused
 from paperwire.ingest.records import PaperRecord
 from paperwire.store import merge
 from paperwire.store.checkpoints import save_checkpoint
-from paperwire.store.db import Store
+from paperwire.store.db import Store, lock_paper_writers
 from paperwire.store.schema import paper_aliases, paper_categories, papers
 
 MAX_ID_CHARS = 256  # no paper id is longer
@@ -177,10 +179,32 @@ def upsert_records(
     *,
     checkpoint: tuple[str, str, dict[str, Any]] | None = None,
 ) -> list[Outcome]:
-    """Store a batch in one transaction (with the source's checkpoint); one outcome per record."""
+    """Store a batch in one transaction (with the source's checkpoint); one outcome per record.
+
+    RecordsRefused when the database refuses a value in the records (nothing is written then);
+    errors of the database itself (down, disk full) pass through as they are.
+    """
+    try:
+        try:
+            return _upsert(store, records, checkpoint)
+        except IntegrityError:
+            # A writer outside paperwire's lock got there first: match again, now seeing it.
+            return _upsert(store, records, checkpoint)
+    except (StatementError, ValueError) as exc:  # the driver's own encoding errors are raw
+        if isinstance(exc, OperationalError | InterfaceError | InternalError):
+            raise
+        orig = exc.orig if isinstance(exc, StatementError) else exc
+        first_line = (str(orig or exc).splitlines() or [type(exc).__name__])[0]
+        raise RecordsRefused(f"the database refused the batch: {first_line}") from exc
+
+
+def _upsert(
+    store: Store, records: list[PaperRecord], checkpoint: tuple[str, str, dict[str, Any]] | None
+) -> list[Outcome]:
     tkeys = [merge.title_key(r.title) for r in records]
     now = datetime.now(UTC)
     with store.engine.begin() as conn:
+        lock_paper_writers(conn)
         batch = _load_matches(conn, records, tkeys)
         touched: dict[int, merge.Row] = {}
         outcomes = []
