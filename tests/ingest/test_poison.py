@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.oai import OaiDump
 from paperwire.ingest.records import Item, PaperRecord
 from paperwire.ingest.runner import run_ingest
-from paperwire.store import Store
+from paperwire.store import Store, open_store
 from paperwire.store.papers import count_papers, get_paper
 from paperwire.store.schema import ingest_runs
 
@@ -200,3 +201,36 @@ def test_an_unexpected_error_marks_the_run_failed(store: Store) -> None:
         run_ingest(store, _Unchecked([_raw(1), _raw(2), _raw(3)], fail_after=2), batch_size=1)
     assert _runs(store) == [("failed", "a bug in a parser")]
     assert count_papers(store) == 2  # committed batches stay
+
+
+# --- two ingests at once -------------------------------------------------------------------
+
+
+def test_two_overlapping_ingests_at_once_both_finish(store: Store, tmp_path: Path) -> None:
+    """Both match a batch, both find nothing, both insert: without the writer lock the second
+    died with IntegrityError UNIQUE papers.arxiv_id."""
+    ids = [f"2503.{n:05d}" for n in range(1, 301)]
+    files = []
+    for name, order in (("a.jsonl", ids), ("b.jsonl", ids[::-1])):
+        files.append(tmp_path / name)
+        files[-1].write_text("".join(_plain(i) + "\n" for i in order))
+    url = store.engine.url.render_as_string(hide_password=False)
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def ingest(path: Path) -> None:
+        with open_store(url=url) as own:
+            start.wait()
+            try:
+                run_ingest(own, PlainJsonl([path]), batch_size=25)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=ingest, args=(f,)) for f in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert count_papers(store) == len(ids)
+    assert sorted(status for status, _ in _runs(store)) == ["done", "done"]
