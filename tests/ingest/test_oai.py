@@ -421,3 +421,50 @@ def test_dump_resume_skips_handed_out_lines(dc_dir: Path, tmp_path: Path) -> Non
     assert [(c.state, c.done) for _, c in resumed] == full[2:]
     assert [c.done for _, c in resumed] == sorted(c.done for _, c in resumed)
     assert list(dump.items(resume={"file": str(b), "line": 2})) == []
+
+
+# --- harvests that never end (issue 17) ----------------------------------------------------------
+
+
+def _token_page(raw_dir: Path, token: str, attrs: str = "") -> bytes:
+    """page_two's one record, followed by the given resumptionToken."""
+    body = page_two(raw_dir).decode()
+    old = '<resumptionToken cursor="1000" completeListSize="58011"/>'
+    return body.replace(old, f"<resumptionToken{attrs}>{token}</resumptionToken>").encode()
+
+
+def _harvest_error(srv: RecordedServer, client: PoliteClient) -> str:
+    harvest = OaiHarvest(base_url=f"{srv.url}/oai2", client=client)
+    with pytest.raises(SourceError) as err:
+        list(harvest.items())
+    return str(err.value)
+
+
+def test_harvest_stops_when_tokens_cycle(raw_dir: Path, serve: Serve, client: PoliteClient) -> None:
+    nxt = {None: "A", "A": "B", "B": "A"}  # A -> B -> A -> B ... forever
+    srv = serve(lambda p, q: Reply(body=_token_page(raw_dir, nxt[q.get("resumptionToken")])))
+    assert "resumptionToken 'A' again" in _harvest_error(srv, client)
+    assert [q.get("resumptionToken") for _, q in srv.requests] == [None, "A", "B"]
+
+
+def test_harvest_stops_on_a_cursor_past_the_list_size(
+    raw_dir: Path, serve: Serve, client: PoliteClient
+) -> None:
+    def route(path: str, query: dict[str, str]) -> Reply:
+        n = int(query.get("resumptionToken") or 0)
+        attrs = f' cursor="{n}" completeListSize="3"'
+        return Reply(body=_token_page(raw_dir, str(n + 1), attrs))
+
+    assert "cursor 4 is past completeListSize 3" in _harvest_error(serve(route), client)
+
+
+def test_harvest_stops_when_new_tokens_never_end(
+    raw_dir: Path, serve: Serve, client: PoliteClient
+) -> None:
+    def route(path: str, query: dict[str, str]) -> Reply:
+        n = int(query.get("resumptionToken") or 0)  # no cursor: only the size bounds it
+        return Reply(body=_token_page(raw_dir, str(n + 1), ' completeListSize="2"'))
+
+    srv = serve(route)
+    assert "103 pages for a list of 2 records" in _harvest_error(srv, client)
+    assert len(srv.requests) == 103

@@ -178,7 +178,7 @@ class OaiHarvest:
         token = (resume or {}).get("token")
         if token is not None and not isinstance(token, str):
             raise SourceError(f"{self.key}: checkpoint token {token!r} is not a string")
-        done = 0
+        done, guard = 0, _EndlessGuard(self.base_url, token)
         while True:
             page = self._fetch(token)
             if page.size is not None:
@@ -189,9 +189,38 @@ class OaiHarvest:
                 yield item, Cursor(state={"token": token}, done=done)
             if not page.token:
                 return
-            if page.token == token:
-                raise SourceError(f"{self.base_url}: server repeated resumptionToken {token!r}")
+            guard.check(page, page.token)
             token = page.token
+
+
+MAX_EMPTY_PAGES = 100  # pages in a row without a record before a harvest counts as endless
+EXTRA_PAGES = 100  # pages beyond completeListSize (one record a page at least) allowed
+
+
+class _EndlessGuard:
+    """Stops a harvest whose server never ends it: a token seen before in this run (A→B→A), a
+    cursor past completeListSize, more pages than the list can fill, or only empty pages."""
+
+    def __init__(self, url: str, first: str | None) -> None:
+        self.url = url
+        self.seen: set[str] = {first} if first else set()
+        self.pages = self.empty = 0
+
+    def check(self, page: OaiPage, token: str) -> None:
+        self.pages += 1
+        self.empty = 0 if page.items else self.empty + 1
+        if token in self.seen:
+            self._fail(f"handed out resumptionToken {token!r} again (the tokens cycle)")
+        self.seen.add(token)
+        if page.size is not None and page.cursor is not None and page.cursor > page.size:
+            self._fail(f"cursor {page.cursor} is past completeListSize {page.size}")
+        if page.size is not None and self.pages > page.size + EXTRA_PAGES:
+            self._fail(f"{self.pages} pages for a list of {page.size} records")
+        if self.empty > MAX_EMPTY_PAGES:
+            self._fail(f"{self.empty} pages in a row without a record")
+
+    def _fail(self, what: str) -> None:
+        raise SourceError(f"{self.url}: the server {what}; stopped the harvest")
 
 
 # --- the oai_dc JSON dumps -------------------------------------------------------------------
