@@ -321,6 +321,16 @@ def test_rss_feeds(client: TestClient) -> None:
     assert client.get("/category/cs.XX/feed.atom").status_code == 404
 
 
+def test_rss_description_is_html_escaped_text(client: TestClient) -> None:
+    """Feed readers render RSS <description> as HTML: a stored "<img onerror>" must reach them
+    escaped once more than XML needs, so that they show it as text (issue 17)."""
+    item = etree.fromstring(client.get("/category/cs.CR/feed.rss").content).find("channel/item")
+    assert item.findtext("title") == HOSTILE_TITLE
+    description = item.findtext("description")
+    assert "<" not in description
+    assert unescape(description) == HOSTILE_ABSTRACT
+
+
 def test_about_page(client: TestClient) -> None:
     html = client.get("/about").text
     assert f"{len(records())}" in html

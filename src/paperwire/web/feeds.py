@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
@@ -62,7 +63,13 @@ def build_feed(
         entry.link(href=url, rel="alternate")
         if paper.get("abs_link"):
             entry.link(href=paper["abs_link"], rel="related", title="arXiv")
-        entry.summary(_text(paper.get("abstract")) or _text(paper["title"]))
+        summary = _text(paper.get("abstract")) or _text(paper["title"])
+        if fmt == "rss":
+            # RSS readers render <description> as HTML: escaped for HTML, then again for XML,
+            # a stored "<img onerror=...>" shows as text. (Atom says type="text" instead.)
+            entry.description(html.escape(summary, quote=False))
+        else:
+            entry.summary(summary)
         for name in paper.get("authors") or []:
             if _text(name).strip():
                 entry.author({"name": _text(name)})
