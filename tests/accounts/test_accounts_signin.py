@@ -284,3 +284,39 @@ def test_the_mail_says_how_long_the_link_works(client: TestClient, mailbox: Capt
     assert message["Subject"] == "Your paperwire sign-in link"
     assert "works once, within 15 minutes" in body_text(message)
     assert f'href="{link}"' in body_text(message, "html").replace("&amp;", "&")
+
+
+def test_other_spellings_of_an_address_share_its_limit_or_are_refused(
+    make_client: ClientFactory, mailbox: Capture, site_store: Store
+) -> None:
+    """`victim@x.`, quoted and punycode forms are not other addresses with their own limit:
+    they are refused, or keyed on the one spelling (issue 17)."""
+    spellings = ["victim@exämple.org", "VICTIM@xn--exmple-cua.org"]
+    for n in range(5):
+        visitor = make_client(f"10.0.2.{n}")
+        email = spellings[n % 2]
+        response = visitor.post("/signin", data={"email": email, "csrf_token": csrf(visitor)})
+        assert response.status_code == 200
+    for n, other in enumerate(['"victim"@xn--exmple-cua.org', "victim@xn--exmple-cua.org."]):
+        visitor = make_client(f"10.0.3.{n}")
+        response = visitor.post("/signin", data={"email": other, "csrf_token": csrf(visitor)})
+        assert response.status_code == 400
+        assert "not an email address" in response.text
+    visitor = make_client("10.0.2.99")
+    response = visitor.post(
+        "/signin", data={"email": "victim@xn--exmple-cua.org", "csrf_token": csrf(visitor)}
+    )
+    assert response.status_code == 429
+    assert [m["To"] for m in mailbox.wait_for(5)] == ["victim@xn--exmple-cua.org"] * 5
+    assert get_user_by_email(site_store, '"victim"@xn--exmple-cua.org') is None
+
+
+@pytest.mark.parametrize("bad", ["a<b@example.org", "(c)a@example.org", 'x"y@example.org'])
+def test_sign_in_refuses_addresses_mail_would_not_reach(
+    client: TestClient, mailbox: Capture, site_store: Store, bad: str
+) -> None:
+    response = client.post("/signin", data={"email": bad, "csrf_token": csrf(client)})
+    assert response.status_code == 400
+    assert "not an email address" in response.text
+    assert get_user_by_email(site_store, bad) is None
+    assert mailbox.messages == []

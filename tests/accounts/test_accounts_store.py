@@ -20,6 +20,7 @@ from paperwire.store.users import (
     check_email,
     create_user,
     get_user,
+    normalize_email,
     record_login,
     set_name,
     set_password,
@@ -132,6 +133,36 @@ def test_check_email_normalises(given: str, expected: str) -> None:
 def test_check_email_refuses(bad: str) -> None:
     with pytest.raises(BadRequest):
         check_email(bad)
+
+
+# Addresses the mail library re-reads as another mailbox (b@x.org, a bare local user, ...),
+# and other spellings of one mailbox that would get their own rate limit (issue 17).
+NOT_ROUND_TRIPPING = [
+    "a<b@x.org",
+    "a:b@x.org",
+    "(comment)a@x.org",
+    "a>b@x.org",
+    'x"y@x.org',
+    '"victim"@x.org',
+    "victim@x.org.",
+    "victim@x",
+    "a@[127.0.0.1]",
+    "victim@x.org,b@y.org",
+    "a..b@x.org",
+    "<ada@x.org>",
+]
+
+
+@pytest.mark.parametrize("bad", NOT_ROUND_TRIPPING)
+def test_check_email_accepts_only_addresses_that_round_trip(bad: str) -> None:
+    with pytest.raises(BadRequest, match="not an email address"):
+        check_email(bad)
+
+
+def test_check_email_canonical_spelling() -> None:
+    assert check_email("Ada@XN--exmple-cua.ORG") == "ada@xn--exmple-cua.org"
+    assert check_email("ada@exämple.org") == "ada@xn--exmple-cua.org"  # mail goes out in ASCII
+    assert normalize_email("ada@exämple.org") == check_email("ada@exämple.org")
 
 
 @pytest.mark.parametrize(

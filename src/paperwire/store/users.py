@@ -7,11 +7,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -47,15 +49,40 @@ def _user(row: object) -> User:
 MAX_EMAIL = 320
 
 
+# Mail to a self-hosted machine's own users is real, though email-validator reserves the name.
+_LOCAL_DOMAIN = "localhost"
+
+
+def _canonical(address: str) -> str:
+    """The one spelling of an address (email-validator's, domain in ASCII, lower case); raises
+    EmailNotValidError for anything that is not exactly one plain mailbox: no display names,
+    comments, quoted or non-ASCII local parts, routes or trailing dots."""
+    local, _, domain = address.rpartition("@")
+    probe = f"{local}@example.org" if domain == _LOCAL_DOMAIN else address
+    checked = validate_email(probe, check_deliverability=False, allow_smtputf8=False)
+    ascii_email = (checked.ascii_email or checked.normalized).lower()
+    if domain == _LOCAL_DOMAIN:
+        ascii_email = ascii_email.rpartition("@")[0] + "@" + _LOCAL_DOMAIN
+    # The mail library must read it back as the same mailbox, or mail goes somewhere else.
+    if parseaddr(ascii_email) != ("", ascii_email):
+        raise EmailNotValidError("the mail library reads it as another address")
+    return ascii_email
+
+
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The key an address is stored and rate-limited under (see check_email)."""
+    address = email.strip().lower()
+    try:
+        return _canonical(address)
+    except EmailNotValidError:
+        return address  # matches no stored user: only checked addresses are stored
 
 
 def check_email(email: str) -> str:
-    """The normalised address when it can be one (one @, something either side, at most 320
-    characters, no spaces or control characters), else BadRequest saying what is wrong. No
-    deeper checks: the sign-in mail arriving is the real test."""
-    address = normalize_email(email)
+    """The normalised address when it is one plain mailbox that mail will reach as written (at
+    most 320 characters, checked by email-validator without DNS), else BadRequest saying what
+    is wrong. The sign-in mail arriving is the real test."""
+    address = email.strip().lower()
     if not address:
         raise BadRequest("give an email address")
     if len(address) > MAX_EMAIL:
@@ -67,7 +94,10 @@ def check_email(email: str) -> str:
         raise BadRequest(
             f"{address!r} is not an email address: it needs one @, like ada@example.org"
         )
-    return address
+    try:
+        return _canonical(address)
+    except EmailNotValidError as exc:
+        raise BadRequest(f"{address!r} is not an email address: {exc}") from exc
 
 
 def get_user(store: Store, user_id: int) -> User | None:
