@@ -851,9 +851,11 @@ def users_add(
     """Add a user (or update an existing one's name and subscriptions); they sign in by mailed
     link."""
     from paperwire.store.subscriptions import add_subscription, check_subscription
-    from paperwire.store.users import check_email, create_user, get_user, set_name
+    from paperwire.store.users import check_email, check_name, create_user, get_user, set_name
 
     address = check_email(email)
+    if name is not None:
+        check_name(name)  # like the subscriptions: refused before the user is created
     wanted = [_subscription_spec(s) for s in subscribe or []]
     for kind, query in wanted:
         check_subscription(kind, query)  # every one checked before anything is written

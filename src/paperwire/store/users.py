@@ -159,13 +159,20 @@ def _dummy_hash() -> str:
     return _hasher.hash("paperwire: no such account")
 
 
-def set_name(store: Store, user_id: int, name: str | None) -> None:
-    """Set the display name (stripped; empty clears it). BadRequest when too long or not text."""
+def check_name(name: str | None) -> str:
+    """The display name as stored (stripped; empty clears it); BadRequest when too long or not
+    text. Called before anything is written, so a refused name leaves no half-made user."""
     clean = (name or "").strip()
     if len(clean) > MAX_NAME:
         raise BadRequest(f"a name is at most {MAX_NAME} characters")
     if any(unicodedata.category(c) == "Cc" for c in clean):
         raise BadRequest("a name cannot contain control characters")
+    return clean
+
+
+def set_name(store: Store, user_id: int, name: str | None) -> None:
+    """Set the display name (see check_name)."""
+    clean = check_name(name)
     with store.engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id).values(name=clean or None))
 
