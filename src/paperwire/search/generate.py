@@ -227,5 +227,8 @@ def generate_events(config: ChatConfig, answer: dict[str, Any]) -> Iterator[tupl
         log.warning("generative answer failed: %s", exc)
         yield "fallback", _fallback(str(exc))
         return
+    if not text.strip():
+        yield "fallback", _fallback("the language model sent an empty answer")
+        return
     result = _checked(text, evidence)
     yield ("answer" if result["status"] == "ok" else "fallback"), result
