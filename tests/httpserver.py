@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,8 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (a slow or hung server)
+    chunks: list[bytes] | None = None  # sent one by one, flushed (a streamed answer), no length
 
 
 # A route gets the path and the query (each name -> first value) and returns a Reply.
@@ -26,6 +29,7 @@ class RecordedServer:
     def __init__(self, route: Route) -> None:
         self.route = route
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.bodies: list[bytes] = []  # POST bodies, in order
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,13 +37,33 @@ class RecordedServer:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 server.requests.append((parts.path, query))
-                reply = server.route(parts.path, query)
+                self._answer(server.route(parts.path, query))
+
+            def do_POST(self) -> None:
+                parts = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server.bodies.append(body)
+                server.requests.append((parts.path, {}))
+                self._answer(server.route(parts.path, {}))
+
+            def _answer(self, reply: Reply) -> None:
+                if reply.delay:
+                    time.sleep(reply.delay)
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
+                if reply.chunks is None:
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                    return
+                self.send_header("Connection", "close")
                 self.end_headers()
-                self.wfile.write(reply.body)
+                for chunk in reply.chunks:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    time.sleep(0.01)
+                self.close_connection = True
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -656,6 +656,70 @@ def similar_cmd(
         print_papers(rows, title="Similar papers")
 
 
+@app.command("ask")
+def ask_cmd(
+    ctx: typer.Context,
+    question: Annotated[
+        str, typer.Argument(help="A question; search filters may come with it (cat:cs.CL).")
+    ],
+    mode: ModeOpt = None,
+    generate: Annotated[
+        bool, typer.Option(help="Also a generated answer (needs PAPERWIRE_LLM_URL).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question with cited evidence sentences from the papers' abstracts."""
+    from paperwire.search.ask import ask
+    from paperwire.search.generate import ChatConfig, generate as write_answer
+
+    settings = _settings(ctx)
+    chat = ChatConfig.from_settings(settings)
+    if generate and chat is None:
+        raise ConfigError("--generate needs a chat API: set PAPERWIRE_LLM_URL")
+    with _store(ctx) as store:
+        result = ask(store, _search_index(ctx, store), question, mode=mode or settings.search_mode)
+    if generate and chat is not None:
+        result["generated"] = write_answer(chat, result)
+    if as_json:
+        _emit_json(result)
+        return
+    print_answer(result)
+
+
+def print_answer(result: dict[str, Any]) -> None:
+    import re
+
+    if not result["found"]:
+        out.print(result["note"], highlight=False)
+        return
+    out.print(
+        f"[bold]confidence {result['confidence_label']}[/] ({result['confidence']:.2f}), "
+        f"{len(result['evidence'])} evidence sentences, {result['took_ms']:.0f} ms",
+        highlight=False,
+    )
+    generated = result.get("generated")
+    if generated:
+        if generated["status"] == "ok":
+            out.print(f"\n{generated['text']}", highlight=False, markup=False)
+            if generated["invented"] or generated["uncited"]:
+                out.print(
+                    f"[dim]removed: invented citations {generated['invented']}, "
+                    f"{len(generated['uncited'])} uncited sentences[/]",
+                    highlight=False,
+                )
+        else:
+            out.print(f"\n[dim]no generated answer: {generated['reason']}[/]", highlight=False)
+    for paper in result["papers"]:
+        out.print(f"\n[cyan]{paper['id']}[/] [bold]{paper['title']}[/]", highlight=False)
+        for e in paper["evidence"]:
+            text = re.sub(
+                r"<mark>(.*?)</mark>",
+                r"[reverse]\1[/reverse]",
+                _unescape(e["sentence_html"]).replace("[", "\\["),
+            )
+            out.print(f"  \\[{e['eid']}] {text}", highlight=False)
+
+
 @eval_app.command("beir")
 def eval_beir(
     ctx: typer.Context,
@@ -708,6 +772,59 @@ def eval_beir(
             f"{r['ms_per_query']:.1f}",
         )
     out.print(table)
+
+
+@eval_app.command("ask")
+def eval_ask(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/.")
+    ] = Path("../shared/data/beir/scifact"),
+    split: Annotated[str, typer.Option(help="qrels split: test or train.")] = "test",
+    mode: Annotated[str, typer.Option(help="Search mode retrieving the papers.")] = "hybrid+rerank",
+    lexical: Annotated[
+        bool, typer.Option("--lexical", help="No encoder: BM25 and lexical sentence scores.")
+    ] = False,
+    calibrate: Annotated[
+        bool, typer.Option(help="Pick weights, confidence curve and floor on this split.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evidence precision of Ask against "first sentences of the top search hits"."""
+    from paperwire.eval.ask import run_ask_eval
+    from paperwire.search.service import check_mode
+
+    settings = _settings(ctx)
+    bar, update = _bar("eval ask")
+    with bar:
+        report = run_ask_eval(
+            folder,
+            split=split,
+            mode=check_mode(mode),
+            lexical_only=lexical,
+            calibrate=calibrate,
+            encoder_spec=settings.encoder,
+            cache_dir=settings.home_dir / "cache" / "embeddings",
+            progress=lambda stage, done, total: update(done, total),
+        )
+    if as_json:
+        _emit_json(report)
+        return
+    table = Table(
+        title=f"Ask on {report['dataset']} {report['split']}: {report['questions']} questions, "
+        f"{report['mode']}, {report['scoring']}"
+    )
+    cols = ["evidence_p@1", "evidence_p@3", "evidence_p@5", "papers_p@3", "papers_p@5"]
+    table.add_column("run")
+    for col in cols:
+        table.add_column(col, justify="right")
+    for name, r in report["results"].items():
+        table.add_row(name, *(f"{r[c]:.4f}" for c in cols))
+    out.print(table)
+    ask_r = report["results"]["ask"]
+    out.print(f"answered {ask_r['answered']:.1%}, precision@1 of those {ask_r['p@1_answered']:.4f}")
+    if calibrate:
+        out.print(f"calibrated: {report['config']}", highlight=False)
 
 
 # --- bench -----------------------------------------------------------------------------------

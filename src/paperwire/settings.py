@@ -102,6 +102,23 @@ class Settings(BaseSettings):
         description="Mark cookies Secure (set this when the site is served over HTTPS).",
     )
 
+    llm_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of an OpenAI-compatible chat API (e.g. http://127.0.0.1:8080/v1 for "
+            "llama.cpp or vLLM) for Ask's generative answer; empty: extractive answers only, "
+            "nothing is sent anywhere."
+        ),
+    )
+    llm_model: str = Field(default="default", description="Model name sent to the chat API.")
+    llm_api_key: str | None = Field(
+        default=None, description="Bearer key for the chat API, when it needs one."
+    )
+    llm_timeout: float = Field(
+        default=30.0,
+        description="Seconds the chat API may take (to connect, and between streamed parts).",
+    )
+
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser()

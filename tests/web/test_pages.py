@@ -47,6 +47,8 @@ PAGES = [
     "/search",
     "/search?q=robust+transformers",
     "/search?q=strings+sort:date",
+    "/ask",
+    "/ask?q=which+papers+make+transformers+robust",
     "/paper/2607.00001",
     "/paper/2607.00200",
     "/paper/hep-th/9901001",

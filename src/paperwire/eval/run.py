@@ -19,6 +19,7 @@ from paperwire.index.backend import MODES, Mode, Query
 from paperwire.index.base import Doc
 from paperwire.index.embed_cache import iter_cached
 from paperwire.index.embedded import EmbeddedIndex, FusionConfig
+from paperwire.index.embedlog import text_hash
 from paperwire.index.encoders import Encoder, load_encoder
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -44,7 +45,10 @@ def build_eval_index(
     texts = [d.text() for d in docs]
     for start, pooled, tokens in iter_cached(encoder, texts, kind="doc", cache_dir=cache_dir):
         keys = np.arange(start, start + len(pooled), dtype=np.int64)
-        index.add_vectors(keys, np.zeros(len(keys), np.int64), pooled, tokens)
+        # The text hashes, as the embedding job records them: Ask trusts only token vectors
+        # made from the current text.
+        hashes = np.array([text_hash(t) for t in texts[start : start + len(pooled)]], np.int64)
+        index.add_vectors(keys, hashes, pooled, tokens)
         if progress:
             progress("embed corpus", start + len(pooled), len(texts))
     return index

@@ -162,6 +162,10 @@ class EmbeddedIndex(IndexBackend):
                 self.query_vectors.pop(next(iter(self.query_vectors)))
         return found
 
+    def query_tokens(self, text: str) -> np.ndarray:
+        """The query's token vectors (remembered, as the search that came before used them)."""
+        return self._query_vectors(text)[1]
+
     # --- writes --------------------------------------------------------------------------
 
     def upsert(self, docs: Sequence[Doc]) -> None:

@@ -283,6 +283,17 @@ class OnnxEncoder(_BatchEncoder):
         """Wordpieces of `text` after truncation, [CLS]/[SEP] included."""
         return len(self._tokenizers[kind].encode(text).ids)
 
+    def token_offsets(self, texts: Sequence[str], *, kind: Kind) -> list[np.ndarray]:
+        """Per text, the [start, end) character offsets of the tokens `encode_tokens` returns,
+        in the same order: no forward pass, so a caller can map stored token vectors back onto
+        the text (Ask scores sentences with them)."""
+        out = []
+        for enc in self._tokenizers[kind].encode_batch(list(texts)):
+            ids = np.asarray(enc.ids, np.int64)[None]
+            keep = _keep_mask(ids, np.ones_like(ids), self._special, self._punct, kind)[0]
+            out.append(np.asarray(enc.offsets, np.int64).reshape(-1, 2)[keep])
+        return out
+
 
 def _onnx_paths(model: Path, tokenizer: str | Path | None) -> tuple[Path, Path]:
     if model.is_dir():
@@ -407,6 +418,15 @@ class HashEncoder(_BatchEncoder):
             vec = _l2_normalise(np.random.default_rng(seed).standard_normal(self.dim))
             self._cache[piece] = vec
         return vec
+
+    def token_offsets(self, texts: Sequence[str], *, kind: Kind) -> list[np.ndarray]:
+        """Character offsets of the tokens `encode_tokens` returns (see OnnxEncoder's)."""
+        limit = MAX_LENGTH[kind] - 2
+        return [
+            np.array([m.span() for m in re.finditer(r"\w+", t.lower())][:limit], np.int64)
+            .reshape(-1, 2)
+            for t in texts
+        ]
 
     def _batches(self, texts: Sequence[str], kind: Kind, batch_size: int) -> Iterator[_Batch]:
         limit = MAX_LENGTH[kind] - 2

@@ -201,6 +201,18 @@ class TokenStore:
         bits[tok_tail] = self._tail_bits.view()[pos[tok_tail]]
         return bits, lens
 
+    def doc_bits(self, keys: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(packed sign bits of the keys' tokens, concatenated in key order; tokens per key,
+        0 for unknown keys): for scoring parts of documents (Ask scores sentences)."""
+        keys = key_array(keys)
+        found, rows = self._find(keys)
+        lens = np.zeros(len(keys), np.int64)
+        if not len(rows):
+            return np.zeros((0, self.nbytes), np.uint8), lens
+        bits, found_lens = self._gather(rows)
+        lens[found] = found_lens
+        return bits, lens
+
     def maxsim(
         self, query_tokens: np.ndarray, keys: np.ndarray | Sequence[int], *, precise: bool = False
     ) -> np.ndarray:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.web import data
 from paperwire.web.models import (
+    AskPage,
     Categories,
     Error,
     Listing,
@@ -124,3 +125,25 @@ def similar(
 @router.get("/status", response_model=Status, summary="What the site holds and the index's state")
 def status(site: SiteDep) -> Any:
     return data.status_page(site)
+
+
+@router.get("/ask", response_model=AskPage, summary="Ask: an answer with cited evidence")
+def ask(
+    site: SiteDep,
+    q: Annotated[
+        str,
+        Query(
+            max_length=1000,
+            description="A question, in words; search filters (cat:, year:, ...) may come with it.",
+        ),
+    ] = "",
+    mode: Annotated[
+        str | None, Query(max_length=32, description="bm25, hybrid or hybrid+rerank.")
+    ] = None,
+    generate: Annotated[
+        bool, Query(description="Also a generative answer (when a chat API is configured).")
+    ] = False,
+) -> Any:
+    """The best evidence sentences grouped by paper, a confidence, and "no good evidence"
+    under the calibrated floor; `generate=true` adds the checked generative answer."""
+    return data.ask_page(site, q=q, mode=mode, llm=generate)

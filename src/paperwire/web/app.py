@@ -12,6 +12,8 @@ Every URL, in one place:
     /trending                      ?period=day|week|month&page=
     /search                        ?q=&page=&mode=
     /paper/ID                      one paper (ID may hold "/": hep-th/9901001, doi:10.x/y)
+    /ask                           ?q=&mode=&generate=  Ask: cited evidence, optional LLM answer
+    /ask/stream                    ?q=&mode=  the generative answer as server-sent events
     /about                         status: papers, days, embeddings, index lag, settings
     Feeds (Atom: .atom, RSS 2.0: .rss)
     /feed.atom  /day/D/feed.atom  /week/D/feed.atom  /month/M/feed.atom
@@ -19,7 +21,7 @@ Every URL, in one place:
     JSON API (OpenAPI: /openapi.json, Swagger UI: /docs)
     /api/v1/days/latest  /api/v1/days/D  /api/v1/weeks/D  /api/v1/months/M
     /api/v1/categories  /api/v1/categories/CAT  /api/v1/trending  /api/v1/papers/ID
-    /api/v1/search  /api/v1/similar  /api/v1/status
+    /api/v1/search  /api/v1/similar  /api/v1/ask  /api/v1/status
     Static files: /static/...
 
 Accounts, votes, bookmarks, submissions, subscriptions and the digest pages are routed in

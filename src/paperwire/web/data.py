@@ -20,12 +20,15 @@ from paperwire.community.trending import window as trending_window
 from paperwire.errors import BadRequest, NotFound
 from paperwire.index.manager import index_status
 from paperwire.search.query import EPOCH, ParsedQuery
+from paperwire.search.ask import ask
+from paperwire.search.generate import ChatConfig, generate
 from paperwire.search.service import MAX_PER_PAGE, MAX_RESULTS, check_mode, search, similar
 from paperwire.store import listing
 from paperwire.store.papers import check_paper_id, get_paper, stats
 from paperwire.store.reading import papers_by_pk
 from paperwire.store.votes import votes_in_period
 from paperwire.web.site import Site
+from paperwire.web.urls import paper_url
 
 PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page under 60 KB
 SEARCH_PER_PAGE = 10  # results per search page, as web search engines show (more: "load more")
@@ -476,6 +479,37 @@ def search_page(
     data["hits"] = _papers(result.hits)
     data["pagination"] = pagination(page, per_page, result.total, last_page=MAX_RESULTS // per_page)
     return data
+
+
+def ask_page(site: Site, *, q: str = "", mode: str | None = None, llm: bool = False) -> dict[str, Any]:
+    """The extractive answer to a question (an empty one asks nothing); with `llm` and a chat
+    API configured, the checked generative answer too (else `generated` is None)."""
+    chat = ChatConfig.from_settings(site.settings)
+    mode = check_mode(mode or site.settings.search_mode)
+    if not q.strip():
+        return {
+            "question": q,
+            "asked": False,
+            "mode": mode,
+            "found": False,
+            "confidence": 0.0,
+            "confidence_label": "none",
+            "best_score": None,
+            "scoring": "",
+            "note": "",
+            "evidence": [],
+            "papers": [],
+            "took_ms": 0.0,
+            "llm": chat is not None,
+            "generated": None,
+        }
+    page = ask(site.store, site.index, q, mode=mode)
+    for paper in page["papers"]:
+        paper["url"] = paper_url(paper["id"])
+    page.update(asked=True, llm=chat is not None, generated=None)
+    if llm and chat is not None:
+        page["generated"] = generate(chat, page)
+    return page
 
 
 def similar_page(

@@ -153,3 +153,53 @@ class Error(BaseModel):
     """Every API error has this shape."""
 
     error: ErrorBody
+
+
+class Evidence(BaseModel):
+    eid: str = Field(description="Evidence id (E1, E2, ...), what generative answers cite.")
+    paper_id: str
+    position: int = Field(description="Sentence number in the abstract, from 0.")
+    sentence: str
+    sentence_html: str = Field(description="The sentence, HTML-escaped, matches in <mark>.")
+    score: float
+    maxsim: float
+    lexical: float
+
+
+class AskPaper(BaseModel):
+    id: str
+    title: str
+    url: str = Field(description="The paper's page on this site.")
+    authors: list[str] = []
+    announced: date | None = None
+    abs_url: str | None = None
+    rank: int = Field(description="The paper's rank in the search for the question.")
+    evidence: list[Evidence]
+
+
+class Generated(BaseModel):
+    status: str = Field(description="ok, or fallback (the extractive answer stands).")
+    reason: str = ""
+    segments: list[dict[str, Any]] = Field(
+        default=[], description="Answer sentences, each with the evidence ids it cites."
+    )
+    text: str = ""
+    invented: list[str] = Field(default=[], description="Cited ids that were not evidence.")
+    uncited: list[str] = Field(default=[], description="Sentences removed: they cited nothing.")
+
+
+class AskPage(BaseModel):
+    question: str
+    asked: bool = Field(description="False for an empty question: nothing was asked.")
+    mode: str
+    found: bool = Field(description="False: no good evidence found (under the floor).")
+    confidence: float = Field(description="0..1, calibrated on SciFact train.")
+    confidence_label: str = Field(description="high, medium, low, or none.")
+    best_score: float | None
+    scoring: str = Field(description="maxsim+lexical, or lexical without token vectors.")
+    note: str
+    evidence: list[Evidence]
+    papers: list[AskPaper]
+    took_ms: float
+    llm: bool = Field(description="Whether a generative answer can be asked for.")
+    generated: Generated | None = None

@@ -6,10 +6,16 @@ A request from htmx (header `HX-Request`) for a list gets only the next page's i
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from paperwire.errors import NotFound
+from paperwire.search.generate import ChatConfig, generate_events
 
 from paperwire.web import community_view, data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
@@ -120,6 +126,43 @@ async def search(
     # down together); on the event loop requests finish in arrival order. Scale with --workers.
     page_data = data.search_page(site, q=q, page=page, mode=mode, columns=data.PAGE_COLUMNS)
     return render(request, "search.html", page_data)
+
+
+@router.get("/ask")
+async def ask(
+    request: Request,
+    site: SiteDep,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    mode: Annotated[str | None, Query(max_length=32)] = None,
+    generate: Annotated[bool, Query()] = False,
+) -> Response:
+    # On the event loop as /search is; only `generate` (no JavaScript) waits for the chat API,
+    # so that one runs in the thread pool.
+    if generate:
+        page_data = await run_in_threadpool(data.ask_page, site, q=q, mode=mode, llm=True)
+    else:
+        page_data = data.ask_page(site, q=q, mode=mode)
+    return render(request, "ask.html", page_data)
+
+
+@router.get("/ask/stream")
+def ask_stream(
+    site: SiteDep,
+    q: Annotated[str, Query(min_length=1, max_length=1000)],
+    mode: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    """The generative answer as server-sent events (`token`, then `answer` or `fallback`)."""
+    chat = ChatConfig.from_settings(site.settings)
+    if chat is None:
+        raise NotFound("no language model is configured (PAPERWIRE_LLM_URL)")
+    page = data.ask_page(site, q=q, mode=mode)
+
+    def events() -> Iterator[str]:
+        for name, payload in generate_events(chat, page):
+            yield f"event: {name}\ndata: {json.dumps(payload, default=str)}\n\n"
+
+    headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
 @router.get("/about")
