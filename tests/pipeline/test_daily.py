@@ -233,7 +233,7 @@ def test_three_days_with_a_kill_and_a_source_down(
     # The restart resumed: what was done is not asked again, what was cut off is.
     assert [p for p, _ in server.requests[seen:]] == ["/hf"]
     result = json.loads(out)
-    assert [s["step"] for s in result["steps"]][0] == "harvest:hf-daily"
+    assert result["steps"][0]["step"] == "harvest:hf-daily"
     statuses = Counter(r.status for r in runs_of(store, step="harvest:hf-daily", day=DAYS[2]))
     assert statuses == Counter({"interrupted": 1, "done": 1})
     assert mailbox.messages[3:] == []
@@ -253,7 +253,7 @@ def test_three_days_with_a_kill_and_a_source_down(
     assert len(mailbox.messages) == 6
     recorded.oai_down = False
     report = run_cycle(settings, now=at(3, "21:20"), store=store)
-    assert [s["step"] for s in report.steps][0] == "harvest:oai:cs" and report.failed == []
+    assert report.steps[0]["step"] == "harvest:oai:cs" and report.failed == []
     assert report.digest == "sent"
     on_site(settings, EXPECTED[3])
     embedded_all(settings, store)

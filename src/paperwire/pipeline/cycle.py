@@ -105,7 +105,7 @@ class _Cycle:
                 "counts": counts,
                 "seconds": round(seconds, 3),
                 "error": error,
-            }  # fmt: skip
+            }
         )
         log.info("pipeline step %s of %s: %s %s", name, day, status, counts)
         return status == "done"
