@@ -78,6 +78,10 @@ def main_options(
     if db is not None:
         overrides["database_url"] = db
     ctx.obj = Settings(**overrides)
+    if ctx.obj.log_format != "text":
+        from paperwire.ops.logs import configure_logging
+
+        configure_logging(ctx.obj.log_format, logging.INFO if verbose else logging.WARNING)
 
 
 @contextmanager
@@ -1125,6 +1129,7 @@ def worker(ctx: typer.Context) -> None:
     """Run the daily pipeline until interrupted: a cycle every PAPERWIRE_WORKER_INTERVAL s."""
     from paperwire.pipeline import Worker
 
+    logging.getLogger("paperwire").setLevel(logging.INFO)  # each step and skipped source
     Worker(_settings(ctx), on_cycle=_print_cycle).run()
 
 

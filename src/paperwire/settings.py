@@ -132,8 +132,9 @@ class Settings(BaseSettings):
         default="20:30", description="HH:MM on a harvest day after which the pipeline harvests."
     )
     harvest_backfill_days: int = Field(
-        default=3, description="Days back the first OAI-PMH harvest starts from (later: the last "
-        "harvested datestamp)."
+        default=3,
+        description="Days back the first OAI-PMH harvest starts from (later: the last "
+        "harvested datestamp).",
     )
     http_retries: int = Field(
         default=4,
@@ -169,9 +170,7 @@ class Settings(BaseSettings):
     log_format: str = Field(
         default="text", description="text, or json: one JSON object per log line."
     )
-    metrics: bool = Field(
-        default=True, description="Serve Prometheus metrics at /metrics."
-    )
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
     @property
     def home_dir(self) -> Path:

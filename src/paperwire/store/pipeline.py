@@ -238,3 +238,11 @@ def set_state(store: Store, key: str, value: Any) -> None:
     with store.engine.begin() as conn:
         conn.execute(delete(pipeline_state).where(pipeline_state.c.key == key))
         conn.execute(insert(pipeline_state).values(key=key, value=value, updated=_now()))
+
+
+def store_reachable(store: Store) -> None:
+    """Raise when the database does not answer a trivial query (for /readyz)."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

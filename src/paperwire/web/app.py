@@ -12,7 +12,8 @@ Every URL, in one place:
     /trending                      ?period=day|week|month&page=
     /search                        ?q=&page=&mode=
     /paper/ID                      one paper (ID may hold "/": hep-th/9901001, doi:10.x/y)
-    /about                         status: papers, days, embeddings, index lag, settings
+    /about                         status: papers, days, embeddings, index lag, pipeline steps
+    /healthz  /readyz  /metrics    liveness, readiness (503 when not), Prometheus text
     Feeds (Atom: .atom, RSS 2.0: .rss)
     /feed.atom  /day/D/feed.atom  /week/D/feed.atom  /month/M/feed.atom
     /category/CAT/feed.atom  /trending/feed.atom?period=  /search/feed.atom?q=
@@ -51,6 +52,7 @@ from paperwire.web import (
     community,
     digest_pages,
     errors,
+    ops,
     pages,
     recs,
     tex,
@@ -160,6 +162,7 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     account.install_signin_redirect(app)  # a 401 on a page: to the sign-in form
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(ops.router)
     app.include_router(pages.router)
     for router in (account.router, community.router, digest_pages.router, recs.router):
         app.include_router(router)
@@ -173,4 +176,5 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(auth.CSRFCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ops.RequestMetrics)  # outermost: times everything, gzip included
     return app

@@ -46,6 +46,10 @@ def app_from_env() -> FastAPI:
 
     raw = os.environ.get(SETTINGS_ENV)
     settings = Settings.model_validate_json(raw) if raw else Settings()
+    if settings.log_format != "text":
+        from paperwire.ops.logs import configure_logging
+
+        configure_logging(settings.log_format)
     return create_app(settings)
 
 
