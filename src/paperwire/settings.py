@@ -118,6 +118,75 @@ class Settings(BaseSettings):
         default=30.0,
         description="Seconds the chat API may take (to connect, and between streamed parts).",
     )
+    # --- the daily pipeline (`paperwire worker`, `paperwire daily`) ---------------------------
+    sources: str = Field(
+        default="oai,hf-daily",
+        description=(
+            "Comma-separated sources the daily pipeline harvests: oai (arXiv OAI-PMH, "
+            "incremental), rss (the arXiv feed of each category), hf-daily (Hugging Face)."
+        ),
+    )
+    categories: str = Field(
+        default="cs",
+        description=(
+            "Comma-separated arXiv archives or categories to harvest (cs, cs.CL, hep-th): OAI "
+            "sets (cs.CL is the set cs:cs:CL) and RSS feeds."
+        ),
+    )
+    timezone: str = Field(
+        default="America/New_York",
+        description=(
+            "IANA time zone of harvest_time, harvest_days and, for the pipeline, digest_time "
+            "(arXiv announces Sunday to Thursday at 20:00 US Eastern)."
+        ),
+    )
+    harvest_days: str = Field(
+        default="sun,mon,tue,wed,thu",
+        description="Comma-separated days of the week the pipeline harvests (mon..sun).",
+    )
+    harvest_time: str = Field(
+        default="20:30", description="HH:MM on a harvest day after which the pipeline harvests."
+    )
+    harvest_backfill_days: int = Field(
+        default=3,
+        description="Days back the first OAI-PMH harvest starts from (later: the last "
+        "harvested datestamp).",
+    )
+    http_retries: int = Field(
+        default=4,
+        description=(
+            "Retries of a request answered 429/5xx or failing to connect, with exponential "
+            "backoff (Retry-After honoured), before a source is skipped for this cycle."
+        ),
+    )
+    digest_max_wait_hours: float = Field(
+        default=6.0,
+        description=(
+            "Hours after digest_time the pipeline's digest waits for a failing source before "
+            "it goes out with what is in."
+        ),
+    )
+    worker_interval: float = Field(
+        default=300.0, description="Seconds between the pipeline worker's cycles."
+    )
+    worker_lease_seconds: float = Field(
+        default=120.0,
+        description=(
+            "Seconds the worker's lock in the store lasts without renewal (renewed every third "
+            "of it): a worker on another machine that dies is replaced after this long."
+        ),
+    )
+    serve_worker: bool = Field(
+        default=False,
+        description=(
+            "Run the pipeline worker in a thread of `paperwire serve`'s main process (the "
+            "one-machine setup); replaces the digest_time scheduler there."
+        ),
+    )
+    log_format: str = Field(
+        default="text", description="text, or json: one JSON object per log line."
+    )
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
     @property
     def home_dir(self) -> Path:

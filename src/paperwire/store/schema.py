@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -223,4 +224,41 @@ rate_limits = Table(
     Column("key", String(255), primary_key=True),
     Column("window", Integer, nullable=False),  # window start, epoch seconds
     Column("count", Integer, nullable=False),
+)
+
+# --- the daily pipeline (migration 0003_i10) -------------------------------------------------
+
+# One row per run of a pipeline step (harvest:<source>, index, embed, digest) for a day.
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("step", String(64), nullable=False),
+    Column("day", Date, nullable=False),  # the day the step ran for (schedule time zone)
+    Column("status", String(16), nullable=False),  # running | done | failed | interrupted
+    Column("started", DateTime(timezone=True), nullable=False),
+    Column("finished", DateTime(timezone=True)),
+    Column("seconds", Float),
+    Column("counts", JSON, nullable=False),
+    Column("error", Text),
+    Index("ix_pipeline_runs_step_day", "step", "day"),
+)
+
+# Small named JSON values the pipeline keeps between runs (e.g. an OAI set's next `from` day).
+pipeline_state = Table(
+    "pipeline_state",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+# A lease: at most one holder at a time across processes and machines, until `expires`.
+pipeline_leases = Table(
+    "pipeline_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),  # bumped on every take: a compare-and-set
 )

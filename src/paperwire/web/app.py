@@ -15,6 +15,8 @@ Every URL, in one place:
     /ask                           ?q=&mode=&generate=  Ask: cited evidence, optional LLM answer
     /ask/stream                    ?q=&mode=  the generative answer as server-sent events
     /about                         status: papers, days, embeddings, index lag, settings
+    /about                         status: papers, days, embeddings, index lag, pipeline steps
+    /healthz  /readyz  /metrics    liveness, readiness (503 when not), Prometheus text
     Feeds (Atom: .atom, RSS 2.0: .rss)
     /feed.atom  /day/D/feed.atom  /week/D/feed.atom  /month/M/feed.atom
     /category/CAT/feed.atom  /trending/feed.atom?period=  /search/feed.atom?q=
@@ -53,6 +55,7 @@ from paperwire.web import (
     community,
     digest_pages,
     errors,
+    ops,
     pages,
     recs,
     tex,
@@ -162,6 +165,7 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     account.install_signin_redirect(app)  # a 401 on a page: to the sign-in form
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(ops.router)
     app.include_router(pages.router)
     for router in (account.router, community.router, digest_pages.router, recs.router):
         app.include_router(router)
@@ -175,4 +179,5 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(auth.CSRFCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ops.RequestMetrics)  # outermost: times everything, gzip included
     return app

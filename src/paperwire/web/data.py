@@ -19,6 +19,8 @@ from paperwire.community.trending import trending
 from paperwire.community.trending import window as trending_window
 from paperwire.errors import BadRequest, NotFound
 from paperwire.index.manager import index_status
+from paperwire.ops import metrics
+from paperwire.pipeline.status import steps_status
 from paperwire.search.query import EPOCH, ParsedQuery
 from paperwire.search.ask import ask
 from paperwire.search.generate import ChatConfig, generate
@@ -470,6 +472,7 @@ def search_page(
     result = search(
         site.store, site.index, q, page=page, per_page=per_page, mode=mode, columns=columns
     )
+    metrics.SEARCH_SECONDS.labels(mode=result.mode).observe(result.took_ms / 1000)
     data = result.as_dict()
     data["searched"] = True
     data["filters"] = describe_filters(result.parsed)
@@ -533,9 +536,9 @@ def status_page(site: Site) -> dict[str, Any]:
     """What the site holds: papers, days, embedding coverage, index lag, settings summary."""
     index = site.index
     # Counting the store takes a while (~0.2 s at 75k papers): the counts are kept a few seconds.
-    counts, status = site.cached(
+    counts, status, steps = site.cached(
         "status",
-        lambda: (stats(site.store), index_status(site.store, index)),
+        lambda: (stats(site.store), index_status(site.store, index), steps_status(site.store)),
         ttl=min(site.check_every, STATUS_TTL),
     )
     settings = site.settings
@@ -558,6 +561,8 @@ def status_page(site: Site) -> dict[str, Any]:
             "up_to_date": status["up_to_date"],
             "reloads": site.reloads,
         },
+        # The newest run of each pipeline step (harvest:<source>, index, embed, digest).
+        "pipeline": steps,
         # Paths and database URLs stay private: a public site shows only what they are.
         "settings": {
             "database": site.store.dialect,

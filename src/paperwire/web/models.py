@@ -140,6 +140,7 @@ class Status(BaseModel):
     top_primary_categories: dict[str, int]
     sources: dict[str, int]
     index: IndexInfo
+    pipeline: dict[str, Any]
     settings: dict[str, Any]
 
 

@@ -13,10 +13,14 @@ from collections.abc import Sequence
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from paperwire.settings import Settings
+
+if TYPE_CHECKING:
+    from paperwire.digest.scheduler import DigestScheduler
 
 log = logging.getLogger(__name__)
 SETTINGS_ENV = "PAPERWIRE_SERVE_SETTINGS"  # how worker processes get the parent's settings
@@ -42,6 +46,10 @@ def app_from_env() -> FastAPI:
 
     raw = os.environ.get(SETTINGS_ENV)
     settings = Settings.model_validate_json(raw) if raw else Settings()
+    if settings.log_format != "text":
+        from paperwire.ops.logs import configure_logging
+
+        configure_logging(settings.log_format)
     return create_app(settings)
 
 
@@ -111,14 +119,18 @@ def run(
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
     # The daily digest (settings.digest_time): a thread of this process only, never of the
     # server processes, so one trigger a day (and the outbox makes a double one harmless).
+    # With serve_worker, the pipeline worker runs there instead and sends the digest itself,
+    # after the day's harvest (the scheduler would not wait for it).
     from paperwire.digest.scheduler import start_scheduler
+    from paperwire.pipeline import Worker
 
-    scheduler = start_scheduler(settings)
+    background: Worker | DigestScheduler | None
+    background = Worker(settings).start() if settings.serve_worker else start_scheduler(settings)
     try:
         _run_servers(host, port, workers)
     finally:
-        if scheduler is not None:
-            scheduler.stop()
+        if background is not None:
+            background.stop()
 
 
 def _run_servers(host: str, port: int, workers: int) -> None:
