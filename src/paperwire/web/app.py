@@ -56,6 +56,7 @@ from paperwire.web import (
     tex,
     urls,
 )
+from paperwire.web.proxy import TrustedProxies, parse_networks
 from paperwire.web.site import CHECK_EVERY, Site
 
 HERE = Path(__file__).parent
@@ -173,4 +174,6 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(auth.CSRFCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    # Outermost, so rate limits, cookies and absolute URLs all see the real client and scheme.
+    app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
     return app
