@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         default=False,
         description="Mark cookies Secure (set this when the site is served over HTTPS).",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and "
+            "X-Forwarded-Proto headers are honoured; empty: none, not even 127.0.0.1."
+        ),
+    )
 
     llm_url: str | None = Field(
         default=None,

@@ -96,6 +96,7 @@ class _FileSource:
 
     def __init__(self, paths: list[Path]) -> None:
         self.files = expand_paths([Path(p) for p in paths], self.patterns)
+        self._total: int | None = None
 
     @property
     def key(self) -> str:
@@ -103,7 +104,9 @@ class _FileSource:
 
     @property
     def total(self) -> int:
-        return sum(f.stat().st_size for f in self.files)
+        if self._total is None:  # asked after every record by a progress bar: stat once
+            self._total = sum(f.stat().st_size for f in self.files)
+        return self._total
 
     def parse(self, obj: dict[str, Any], origin: str, path: Path) -> PaperRecord | Rejected:
         raise NotImplementedError

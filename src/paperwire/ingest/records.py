@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -112,16 +113,22 @@ _WS = re.compile(r"\s+")
 
 def clean_text(text: str | None) -> str:
     """Collapse arXiv's hard-wrapped whitespace into single spaces."""
-    return _WS.sub(" ", text).strip() if text else ""
+    # str.split() splits on exactly the characters `\s` matches (tests/ingest/test_speed_paths.py
+    # checks every code point), and is several times faster than _WS.sub(" ", text).strip().
+    return " ".join(text.split()) if text else ""
+
+
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def normalize_title(title: str) -> str:
     """Title key for cross-source matching: case, accents, LaTeX braces and punctuation removed."""
-    s = unicodedata.normalize("NFKD", title)
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = title
+    if not s.isascii():  # NFKD and combining marks leave ASCII alone: skip the per-char pass
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(c for c in s if not unicodedata.combining(c))
     s = s.lower().replace("$", "").replace("\\", " ")
-    s = re.sub(r"[\W_]+", " ", s)
-    return s.strip()
+    return _NON_WORD.sub(" ", s).strip()
 
 
 def parse_date(text: str | None) -> date | None:
@@ -151,6 +158,42 @@ _CODE_URL = re.compile(
 )
 
 
+# _CODE_URL, tried at every position of every abstract, was the ingest's largest cost. A match
+# has one of these hosts right after a scheme/www prefix of one of these lengths, so only the
+# positions just before a host need trying (`_code_url_matches` gives what finditer gives).
+_CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "hf.co")
+_HOST = re.compile("|".join(re.escape(h) for h in _CODE_HOSTS), re.I)
+_PREFIX_LENGTHS = (12, 11, 8, 7, 4, 0)  # https://www. http://www. https:// http:// www. ""
+_WRAPPED_URL = re.compile(r"/\s*\n\s*")
+
+
+def _host_positions(text: str) -> list[int]:
+    """Where a code host starts, as _CODE_URL (re.I) would see it. No host name overlaps
+    another, so non-overlapping matches are all of them."""
+    if not text.isascii():  # lower() may change lengths, and re.I folds a few non-ASCII i's
+        return [m.start() for m in _HOST.finditer(text)]
+    lowered, found = text.lower(), []
+    for host in _CODE_HOSTS:
+        at = lowered.find(host)
+        while at >= 0:
+            found.append(at)
+            at = lowered.find(host, at + len(host))
+    return found
+
+
+def _code_url_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches `_CODE_URL.finditer(text)` yields, trying only positions before a host."""
+    starts = sorted({h - n for h in _host_positions(text) for n in _PREFIX_LENGTHS if h >= n})
+    end = 0
+    for start in starts:
+        if start < end:
+            continue
+        m = _CODE_URL.match(text, start)
+        if m:
+            end = m.end()
+            yield m
+
+
 def extract_code_links(*texts: str | None) -> list[str]:
     """GitHub, GitLab and Hugging Face URLs in the given texts, normalised, in order, unique."""
     found: list[str] = []
@@ -158,8 +201,8 @@ def extract_code_links(*texts: str | None) -> list[str]:
         if not text:
             continue
         # arXiv hard-wraps abstracts, sometimes inside a URL after a slash.
-        joined = re.sub(r"/\s*\n\s*", "/", text)
-        for m in _CODE_URL.finditer(joined):
+        joined = _WRAPPED_URL.sub("/", text) if "\n" in text else text
+        for m in _code_url_matches(joined):
             url = m.group(0).rstrip(".,;:)")
             url = re.sub(r"\.git$", "", url)
             if not url.lower().startswith("http"):

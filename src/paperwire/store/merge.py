@@ -93,9 +93,9 @@ def _versions(rec: PaperRecord) -> list[list[Any]]:
     return [[v.number, v.submitted.isoformat() if v.submitted else None] for v in rec.versions]
 
 
-def new_row(rec: PaperRecord) -> Row:
-    """The row for a paper seen for the first time."""
-    tkey = title_key(rec.title)
+def new_row(rec: PaperRecord, tkey: str | None = None) -> Row:
+    """The row for a paper seen for the first time (`tkey`: its title_key, when known)."""
+    tkey = tkey or title_key(rec.title)
     row: Row = {name: getattr(rec, name) for name in SCALARS}
     row.update(
         id=public_id(arxiv_id=rec.arxiv_id, doi=rec.doi, tkey=tkey),

@@ -89,7 +89,7 @@ def _load_matches(conn: Connection, records: list[PaperRecord], tkeys: list[str]
 def _apply(batch: _Batch, rec: PaperRecord, tkey: str) -> tuple[merge.Row, Outcome]:
     row = batch.find(rec, tkey)
     if row is None:
-        row = merge.new_row(rec)
+        row = merge.new_row(rec, tkey)
         row["_new"] = True
         batch.add(row)
         return row, Outcome.NEW
@@ -134,15 +134,26 @@ def _unique_ids(conn: Connection, rows: list[merge.Row]) -> None:
         pending, n = waiting, n + 1
 
 
+def _pks_by_id(conn: Connection, ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(ids):
+        rows = conn.execute(select(papers.c.id, papers.c.pk).where(papers.c.id.in_(chunk)))
+        found.update({paper_id: pk for paper_id, pk in rows})
+    return found
+
+
 def _write(conn: Connection, rows: list[merge.Row], now: datetime) -> None:
     new = [r for r in rows if r.get("_new")]
     changed = [r for r in rows if r.get("_dirty") and not r.get("_new")]
     _unique_ids(conn, new)
     if new:
         values = [{k: r[k] for k in MUTABLE} | {"first_seen": now, "modified": now} for r in new]
-        stmt = insert(papers).returning(papers.c.pk, sort_by_parameter_order=True)
-        for row, pk in zip(new, conn.scalars(stmt, values), strict=True):
-            row["pk"] = pk
+        # A plain executemany, then the pks by id: an ordered RETURNING makes SQLite insert one
+        # row per statement, which was a third of the ingest's time.
+        conn.execute(insert(papers), values)
+        pks = _pks_by_id(conn, [r["id"] for r in new])
+        for row in new:
+            row["pk"] = pks[row["id"]]
     if changed:
         params = [
             {f"b_{k}": r[k] for k in MUTABLE} | {"b_modified": now, "b_pk": r["pk"]}

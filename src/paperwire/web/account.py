@@ -205,7 +205,7 @@ def signin_post(
 def _signed_in(request: Request, user: User, next_path: str) -> Response:
     record_login(site_of(request).store, user.id)
     response = RedirectResponse(next_path, status_code=303, headers=NO_STORE)
-    auth.sign_in(response, site_of(request).settings, user)
+    auth.sign_in(response, site_of(request).settings, user, https=request.url.scheme == "https")
     return response
 
 

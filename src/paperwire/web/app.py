@@ -61,6 +61,7 @@ from paperwire.web import (
     tex,
     urls,
 )
+from paperwire.web.proxy import TrustedProxies, parse_networks
 from paperwire.web.site import CHECK_EVERY, Site
 
 HERE = Path(__file__).parent
@@ -180,4 +181,6 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.add_middleware(auth.CSRFCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ops.RequestMetrics)  # outermost: times everything, gzip included
+    # Outermost, so rate limits, cookies and absolute URLs all see the real client and scheme.
+    app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
     return app

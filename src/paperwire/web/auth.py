@@ -73,8 +73,9 @@ OptionalUser = Annotated[User | None, Depends(current_user)]
 SignedIn = Annotated[User, Depends(require_user)]
 
 
-def sign_in(response: Response, settings: Settings, user: User) -> None:
-    """Set the session cookie for `user` on `response`."""
+def sign_in(response: Response, settings: Settings, user: User, *, https: bool = False) -> None:
+    """Set the session cookie for `user` on `response` (Secure when the settings say so or the
+    request came over HTTPS, directly or through a trusted proxy)."""
     token = serializer(settings, "session").dumps({"u": user.id, "v": user.session_version})
     response.set_cookie(
         SESSION_COOKIE,
@@ -82,7 +83,7 @@ def sign_in(response: Response, settings: Settings, user: User) -> None:
         max_age=settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
+        secure=settings.secure_cookies or https,
         path="/",
     )
 
@@ -146,7 +147,7 @@ class CSRFCookie:
             nonce = state.get("new_csrf")
             if message["type"] == "http.response.start" and nonce:
                 cookie = f"{CSRF_COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax"
-                if self.secure:
+                if self.secure or scope.get("scheme") == "https":
                     cookie += "; Secure"
                 message["headers"] = [
                     *message.get("headers", []),

@@ -94,7 +94,9 @@ def _serve(sock: socket.socket | None, host: str, port: int) -> None:
         factory=True,
         host=host,
         port=port,
-        proxy_headers=True,
+        # Off: uvicorn would trust X-Forwarded-* from 127.0.0.1 by default; the app's
+        # TrustedProxies middleware honours them from PAPERWIRE_TRUSTED_PROXIES only.
+        proxy_headers=False,
         log_level="info",
     )
     uvicorn.Server(config).run(sockets=[sock])
