@@ -931,6 +931,30 @@ def users_remove(
         out.print(f"removed user {user.id} {user.email} and all their data", highlight=False)
 
 
+@users_app.command("login-link")
+def users_login_link(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Email address.", show_default=False)],
+    next_path: Annotated[str, typer.Option("--next", help="Page to open after signing in.")] = "/",
+) -> None:
+    """Print a one-time sign-in link (no mail needed; a new address gets its account)."""
+    # paperwire.web first: importing it imports digest.signin, in the order that works.
+    from paperwire.web.urls import safe_next
+
+    # isort: split
+    from paperwire.digest.signin import new_signin_link
+
+    settings = _settings(ctx)
+    with _store(ctx) as store:
+        link = new_signin_link(store, settings, email, safe_next(next_path))
+    sys.stdout.write(link + "\n")
+    err.print(
+        f"works once, within {settings.magic_link_minutes} minutes, on {settings.base_url}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 # --- digest ----------------------------------------------------------------------------------
 
 
@@ -1048,7 +1072,11 @@ def demo(
         from paperwire.web.serve import check_port
 
         check_port("127.0.0.1", port)  # a port in use fails now, not after the build
-    say = (lambda text: None) if as_json else (lambda text: err.print(text, highlight=False, soft_wrap=True))
+
+    def say(text: str) -> None:
+        if not as_json:
+            err.print(text, highlight=False, soft_wrap=True)
+
     with _store(ctx) as store:
         say(f"demo: loading the bundled corpus into {settings.home_dir}")
         summaries = build_demo(store)
@@ -1076,24 +1104,29 @@ def _print_demo_summary(summary: dict[str, Any], *, port: int) -> None:
     out.print(
         f"[bold]paperwire demo[/]: {summary['papers']:,} papers, {summary['days']} listing days "
         f"({summary['first_day']} .. {summary['last_day']}); top categories: {cats}",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
     out.print(
         f"latest day {summary['latest_day']}: {summary['latest_day_papers']:,} papers, e.g.",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
     for r in summary["sample"]:
         out.print(f"  [cyan]{r['id']}[/] {r['title'][:100]}", highlight=False, soft_wrap=True)
     out.print(
         f"browse http://127.0.0.1:{port}/ , search http://127.0.0.1:{port}/search?q=diffusion ,"
         " or from here: paperwire search 'token merging'",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
 
 
 def _serve_demo(settings: Settings, *, port: int, embed: bool, remaining: int) -> None:
     from paperwire.web.serve import run as run_server
 
+    if "base_url" not in settings.model_fields_set:  # links in (console) mail: this port
+        settings = settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
     worker = None
     if embed:
         from paperwire.demo.background import start_background_embedding

@@ -8,6 +8,7 @@ quality improves round by round, and /about says how much is embedded.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -22,10 +23,8 @@ NICENESS = 10  # the site's requests come first
 def embed_in_rounds(settings: Settings, round_size: int = ROUND) -> None:
     """Embed every paper that lacks vectors, `round_size` at a time, printing one line a round
     (stderr: it shares the console with the server's log lines)."""
-    try:
+    with contextlib.suppress(OSError):  # not allowed here: run at normal priority
         os.nice(NICENESS)
-    except OSError:  # not allowed here: run at normal priority
-        pass
     try:
         _rounds(settings, round_size)
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the server says it

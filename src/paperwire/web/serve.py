@@ -89,7 +89,8 @@ def _bind_error(host: str, port: int, exc: OSError) -> ConfigError:
         )
     if exc.errno == errno.EACCES:
         return ConfigError(f"not allowed to listen on port {port}: pick one above 1023 with --port")
-    return ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (see --host, --port)")
+    reason = exc.strerror or exc
+    return ConfigError(f"cannot listen on {host}:{port}: {reason} (see --host and --port)")
 
 
 def check_port(host: str, port: int) -> None:
