@@ -306,15 +306,16 @@ def test_console_script_exit_codes(home: Path) -> None:
 def test_demo(home: Path) -> None:
     result = invoke("demo", "--no-serve", "--no-embed")
     assert result.exit_code == 0
-    m = re.search(r"paperwire demo: (\d+) papers of (\S+)", result.stdout)
+    m = re.search(r"latest day (\S+): (\d+) papers", result.stdout)
     assert m is not None, result.stdout[:2000]
-    assert m.group(2) == "2026-07-01"
+    assert m.group(1) == "2026-07-01"
+    assert len(result.stdout.splitlines()) < 25  # a summary, not the day's table
     assert "daily-jsonl:" in result.stdout and "listing-page:" in result.stdout
     store = open_store(Settings(home=home))
     try:
         rows = list_papers(store, day=date(2026, 7, 1), limit=10_000)
     finally:
         store.close()
-    assert int(m.group(1)) == len(rows) > 0
+    assert int(m.group(2)) == len(rows) > 0
     assert all(r["announced"] == date(2026, 7, 1) for r in rows)
     assert rows[0]["id"] in result.stdout

@@ -186,7 +186,8 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
     out.print(
         f"{summary.source}: {summary.records:,} records in {summary.seconds:.1f} s{resumed}: "
         f"[green]{summary.new:,} new[/], {summary.updated:,} updated, {summary.merged:,} merged, "
-        f"{summary.unchanged:,} unchanged, [yellow]{summary.rejected:,} rejected[/]"
+        f"{summary.unchanged:,} unchanged, [yellow]{summary.rejected:,} rejected[/]",
+        soft_wrap=True,
     )
 
 
@@ -1063,6 +1064,30 @@ def users_remove(
         out.print(f"removed user {user.id} {user.email} and all their data", highlight=False)
 
 
+@users_app.command("login-link")
+def users_login_link(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Email address.", show_default=False)],
+    next_path: Annotated[str, typer.Option("--next", help="Page to open after signing in.")] = "/",
+) -> None:
+    """Print a one-time sign-in link (no mail needed; a new address gets its account)."""
+    # paperwire.web first: importing it imports digest.signin, in the order that works.
+    from paperwire.web.urls import safe_next
+
+    # isort: split
+    from paperwire.digest.signin import new_signin_link
+
+    settings = _settings(ctx)
+    with _store(ctx) as store:
+        link = new_signin_link(store, settings, email, safe_next(next_path))
+    sys.stdout.write(link + "\n")
+    err.print(
+        f"works once, within {settings.magic_link_minutes} minutes, on {settings.base_url}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 # --- digest ----------------------------------------------------------------------------------
 
 
@@ -1161,39 +1186,103 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Serve the site when the demo is built.")
     ] = True,
     embed: Annotated[
-        bool, typer.Option("--embed/--no-embed", help="Compute embeddings (~2 minutes).")
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Compute embeddings (while serving: in the background, the site answers at once).",
+        ),
     ] = True,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo store and index from the bundled corpus, print the latest day's papers,
-    then serve the site at http://127.0.0.1:8000 (Ctrl-C stops it; re-running is quick)."""
-    from paperwire.demo import build_demo
+    """Build the demo store and index from the bundled corpus, then serve the site at
+    http://127.0.0.1:8000 while embeddings fill in (Ctrl-C stops it; re-running is quick)."""
+    from paperwire.demo import build_demo, demo_summary
     from paperwire.index.manager import embed_index, open_index, update_index
-    from paperwire.store.papers import latest_day, list_papers
 
     settings = _settings(ctx)
+    if serve_site:
+        from paperwire.web.serve import check_port
+
+        check_port("127.0.0.1", port)  # a port in use fails now, not after the build
+
+    def say(text: str) -> None:
+        if not as_json:
+            err.print(text, highlight=False, soft_wrap=True)
+
     with _store(ctx) as store:
+        say(f"demo: loading the bundled corpus into {settings.home_dir}")
         summaries = build_demo(store)
+        say("demo: building the search index")
         index = open_index(settings)
         update_index(store, index)
-        if embed:
+        if embed and not serve_site:
             bar, progress = _bar("embed the demo corpus")
             with bar:
                 embed_index(store, index, progress=progress)
-        day = latest_day(store)
-        rows = list_papers(store, day=day, limit=10_000)
+        summary = demo_summary(store)
+        remaining = len(index.lexical) - index.status()["papers_embedded"]
     if as_json:
-        _emit_json({"ingested": [s.as_dict() for s in summaries], "day": day, "papers": rows})
+        _emit_json({"ingested": [s.as_dict() for s in summaries], **summary})
     else:
         for s in summaries:
             _report(s, as_json=False)
-        print_papers(rows, title=f"paperwire demo: {len(rows)} papers of {day}")
+        _print_demo_summary(summary, port=port)
     if serve_site:
-        from paperwire.web.serve import run as run_server
+        _serve_demo(settings, port=port, embed=embed and remaining > 0, remaining=remaining)
 
-        out.print(f"serving the demo at http://127.0.0.1:{port}", highlight=False)
+
+def _print_demo_summary(summary: dict[str, Any], *, port: int) -> None:
+    cats = ", ".join(f"{c} {n:,}" for c, n in summary["top_categories"].items())
+    out.print(
+        f"[bold]paperwire demo[/]: {summary['papers']:,} papers, {summary['days']} listing days "
+        f"({summary['first_day']} .. {summary['last_day']}); top categories: {cats}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"latest day {summary['latest_day']}: {summary['latest_day_papers']:,} papers, e.g.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for r in summary["sample"]:
+        out.print(f"  [cyan]{r['id']}[/] {r['title'][:100]}", highlight=False, soft_wrap=True)
+    out.print(
+        f"browse http://127.0.0.1:{port}/ , search http://127.0.0.1:{port}/search?q=diffusion ,"
+        " or from here: paperwire search 'token merging'",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _serve_demo(settings: Settings, *, port: int, embed: bool, remaining: int) -> None:
+    from paperwire.web.serve import run as run_server
+
+    if "base_url" not in settings.model_fields_set:  # links in (console) mail: this port
+        settings = settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
+    worker = None
+    if embed:
+        from paperwire.demo.background import start_background_embedding
+
+        worker = start_background_embedding(settings)
+        err.print(
+            f"demo: embedding {remaining:,} papers in the background; search uses them as they "
+            f"come (/about shows how many)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    out.print(
+        f"serving the demo at http://127.0.0.1:{port} (Ctrl-C stops)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    try:
         run_server(settings, host="127.0.0.1", port=port, workers=1, update_index=False)
+    finally:
+        if worker is not None:
+            from paperwire.demo.background import stop
+
+            stop(worker)
 
 
 # --- the daily pipeline, status, backups -----------------------------------------------------

@@ -73,7 +73,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Public address of the site, used for the links in emails.",
     )
-    smtp_host: str = Field(default="localhost", description="SMTP server for outgoing mail.")
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server for outgoing mail; empty: no mail server, each message is "
+        "written to `mail/` in the data home (and named on stderr).",
+    )
     smtp_port: int = Field(default=25, description="SMTP server port.")
     smtp_security: str = Field(
         default="none",

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from paperwire.digest.build import Digest, DigestBuilder
+from paperwire.digest.filemail import FileMailer, open_mailer
 from paperwire.digest.render import Outgoing, Renderer
 from paperwire.digest.smtp import Mailer
 from paperwire.errors import ConfigError, NotFound, PaperwireError
@@ -126,7 +127,7 @@ class _Run:
         self.eml_dir = eml_dir
         self.renderer = Renderer(settings)
         self.builders: dict[date, DigestBuilder] = {}
-        self.mailer: Mailer | None = None
+        self.mailer: Mailer | FileMailer | None = None
         self.marks = outbox.OutboxMarks(store)
         self.down = 0  # users in a row whose retries ran out
 
@@ -241,7 +242,7 @@ class _Run:
 
     def deliver(self, row: outbox.OutboxRow, msg: Outgoing) -> None:
         if self.mailer is None:
-            self.mailer = Mailer(self.settings)
+            self.mailer = open_mailer(self.settings)
         attempts = row.attempts
         for attempt in range(self.retries + 1):
             if not self.marks.sending(row.id):

@@ -14,8 +14,9 @@ from typing import Any
 
 from itsdangerous import BadSignature
 
-from paperwire.digest.smtp import Mailer
+from paperwire.digest.filemail import open_mailer
 from paperwire.settings import Settings
+from paperwire.store import Store
 from paperwire.web.auth import serializer
 
 SALT = "magic-link"
@@ -76,7 +77,19 @@ def compose_signin_mail(settings: Settings, to: str, link: str) -> EmailMessage:
 
 
 def send_signin_mail(settings: Settings, to: str, link: str) -> None:
-    """Send it now (one short SMTP connection); raises smtplib.SMTPException, OSError or
-    ConfigError when the mail was not accepted."""
-    with Mailer(settings) as mailer:
+    """Send it now (one short SMTP connection, or a file in the mail folder when no SMTP host
+    is configured); raises smtplib.SMTPException, OSError or ConfigError when the mail was not
+    accepted."""
+    with open_mailer(settings) as mailer:
         mailer.send(compose_signin_mail(settings, to, link))
+
+
+def new_signin_link(store: Store, settings: Settings, address: str, next_path: str = "/") -> str:
+    """A fresh one-time sign-in link for `address` (its account is made if new, as the sign-in
+    page does): what the site mails, for `paperwire users login-link` to print."""
+    from paperwire.store.login import create_login_token
+    from paperwire.store.users import check_email, create_user
+
+    user, _created = create_user(store, check_email(address))
+    nonce = create_login_token(store, user.id, minutes=settings.magic_link_minutes)
+    return signin_link(settings, signin_token(settings, user.id, nonce, next_path))

@@ -26,6 +26,7 @@ from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperwire.digest.filemail import mail_folder, smtp_configured
 from paperwire.digest.signin import read_signin_token, send_signin_mail, signin_link, signin_token
 from paperwire.errors import BadRequest, ConfigError
 from paperwire.store.login import create_login_token, expire_login_tokens, redeem_login_token
@@ -189,6 +190,7 @@ def signin_post(
     user, _created = create_user(store, address)
     nonce = create_login_token(store, user.id, minutes=settings.magic_link_minutes)
     link = signin_link(settings, signin_token(settings, user.id, nonce, next_path))
+    mailed = smtp_configured(settings)
     try:
         send_signin_mail(settings, address, link)
     except (smtplib.SMTPException, OSError, ConfigError) as exc:
@@ -198,7 +200,13 @@ def signin_post(
     return private_page(
         request,
         "signin_sent.html",
-        {"email": address, "minutes": settings.magic_link_minutes, "next": next_path},
+        {
+            "email": address,
+            "minutes": settings.magic_link_minutes,
+            "next": next_path,
+            # No mail server: the page says where the link went (never the link itself).
+            "mail_folder": None if mailed else str(mail_folder(settings)),
+        },
     )
 
 

@@ -461,6 +461,7 @@ def search_page(
         return {
             "query": q,
             "searched": False,
+            "embedding": None,
             "mode": mode,
             "sort": None,
             "took_ms": 0.0,
@@ -481,6 +482,7 @@ def search_page(
     }
     data["hits"] = _papers(result.hits)
     data["pagination"] = pagination(page, per_page, result.total, last_page=MAX_RESULTS // per_page)
+    data["embedding"] = embedding_coverage(site, mode)
     return data
 
 
@@ -513,6 +515,17 @@ def ask_page(site: Site, *, q: str = "", mode: str | None = None, llm: bool = Fa
     if llm and chat is not None:
         page["generated"] = generate(chat, page)
     return page
+
+
+def embedding_coverage(site: Site, mode: str) -> dict[str, int] | None:
+    """While embeddings are still being computed (a fresh demo, a big ingest), how many of the
+    indexed papers the semantic part of the search covers; None when all are, or for BM25."""
+    index = site.index
+    indexed = len(index.lexical)
+    embedded = len(index.dense) if index.dense is not None else 0
+    if mode == "bm25" or embedded >= indexed:
+        return None
+    return {"papers_embedded": embedded, "papers_indexed": indexed}
 
 
 def similar_page(

@@ -110,6 +110,11 @@ class SearchPage(BaseModel):
     sorts: dict[str, str] = Field(description="The query rewritten for each sort order.")
     hits: list[Hit]
     pagination: Pagination
+    embedding: dict[str, int] | None = Field(
+        None,
+        description="While embeddings are being computed: papers_embedded of papers_indexed "
+        "(the semantic part of the search covers those; the rest rank by their words).",
+    )
 
 
 class SimilarPage(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import os
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
+from paperwire.errors import ConfigError
 from paperwire.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,7 +71,8 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.s
 
 
 def bound_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A TCP socket (IPPROTO_TCP) bound to host:port, SO_REUSEADDR (and SO_REUSEPORT) set."""
+    """A TCP socket (IPPROTO_TCP) bound to host:port, SO_REUSEADDR (and SO_REUSEPORT) set.
+    A port in use (or an address not of this machine) is a ConfigError: one line, no traceback."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
@@ -77,10 +80,30 @@ def bound_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.so
         if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise _bind_error(host, port, exc) from None
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> ConfigError:
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(
+            f"port {port} on {host} is already in use (another paperwire or another server): "
+            f"stop it, or pick another port with --port"
+        )
+    if exc.errno == errno.EACCES:
+        return ConfigError(f"not allowed to listen on port {port}: pick one above 1023 with --port")
+    reason = exc.strerror or exc
+    return ConfigError(f"cannot listen on {host}:{port}: {reason} (see --host and --port)")
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail now, before minutes of work, if host:port cannot be listened on."""
+    bound_socket(host, port).close()
 
 
 def _serve(sock: socket.socket | None, host: str, port: int) -> None:
@@ -116,6 +139,7 @@ def run(
     port (SO_REUSEPORT, so the kernel balances connections among them; where there is no
     SO_REUSEPORT they share one socket), supervised here: a signal stops them all, and one that
     exits on its own is reported and the others are stopped (exit status 1)."""
+    check_port(host, port)
     if update_index:
         bring_index_up_to_date(settings)
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
