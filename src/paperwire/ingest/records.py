@@ -111,8 +111,9 @@ _WS = re.compile(r"\s+")
 
 
 def clean_text(text: str | None) -> str:
-    """Collapse arXiv's hard-wrapped whitespace into single spaces."""
-    return _WS.sub(" ", text).strip() if text else ""
+    """Collapse arXiv's hard-wrapped whitespace into single spaces, and drop U+FFFD (a decoder's
+    replacement for bytes it could not read: it carries nothing, and real metadata has it)."""
+    return _WS.sub(" ", text.replace("\ufffd", "")).strip() if text else ""
 
 
 def normalize_title(title: str) -> str:
@@ -198,8 +199,8 @@ def problems(record: PaperRecord) -> list[str]:
         if value and len(value) > MAX_FIELD_CHARS:
             out.append(f"{name} is {len(value):,} characters (at most {MAX_FIELD_CHARS:,})")
     texts = [record.title, record.abstract, *record.authors]
-    if any("\x00" in t or "\ufffd" in t for t in texts):
-        out.append("invalid characters (NUL or undecodable bytes)")
+    if any("\x00" in t for t in texts):
+        out.append("invalid characters (NUL)")
     return out
 
 
