@@ -19,6 +19,9 @@ from paperwire.errors import SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJsonl
 from paperwire.ingest.records import MAX_RECORD_BYTES, Item, PaperRecord, Rejected, Version
+from paperwire.ingest.runner import run_ingest
+from paperwire.store import Store
+from paperwire.store.papers import get_paper
 from shared_data import DATA, need
 
 DAILY = DATA / "arxiv" / "daily-arxiv-cs-2025-2026"
@@ -283,6 +286,28 @@ def test_plain_jsonl_bad_lines_are_rejected_with_their_origin(tmp_path: Path) ->
         ("bad.jsonl:11", "arxiv_id 'not an id' is not an arXiv identifier"),
         ("bad.jsonl:12", "OK Good 12"),
     ]
+
+
+def test_replacement_character_is_cleaned_and_the_record_kept(store: Store, tmp_path: Path) -> None:
+    # U+FFFD is valid text (a decoder's mark for bytes it could not read), common in metadata.
+    record = {
+        "title": "Gr\ufffdbner bases\ufffd for robots",
+        "abstract": "We study \ufffd\ufffd bases. Universit\ufffd di Roma.",
+        "authors": ["Ana Mar\ufffda", "\ufffd"],
+        "arxiv_id": "2503.11731",
+    }
+    f = write_lines(tmp_path / "fffd.jsonl", [json.dumps(record, ensure_ascii=False).encode()])
+    (item,) = all_items(PlainJsonl([f]))
+    assert isinstance(item, PaperRecord)
+    assert (item.title, item.abstract) == (
+        "Grbner bases for robots",
+        "We study bases. Universit di Roma.",
+    )
+    assert item.authors == ["Ana Mara"]
+    summary = run_ingest(store, PlainJsonl([f]))
+    assert (summary.new, summary.rejected) == (1, 0)
+    paper = get_paper(store, "2503.11731")
+    assert (paper["title"], paper["authors"]) == ("Grbner bases for robots", ["Ana Mara"])
 
 
 def test_truncated_gzip_keeps_what_was_readable(tmp_path: Path) -> None:
