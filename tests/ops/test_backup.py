@@ -19,10 +19,10 @@ from paperfactory import arxiv_record
 from paperwire.index.manager import index_status, open_index
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
+from paperwire.store.papers import find_paper, upsert_records
 from paperwire.store.schema import metadata
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import create_user
-from paperwire.store.papers import find_paper, upsert_records
 from paperwire.store.votes import add_vote
 
 BATCH = 25
@@ -35,7 +35,7 @@ def tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     with store.engine.connect() as conn:
         for table in metadata.sorted_tables:
             rows = conn.execute(select(table)).all()
-            found[table.name] = sorted((tuple(map(str, r)) for r in rows))
+            found[table.name] = sorted(tuple(map(str, r)) for r in rows)
     return found
 
 
