@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from paperwire.digest.scheduler import DigestScheduler
 
 log = logging.getLogger(__name__)
-SETTINGS_ENV = "PAPERWIRE_SERVE_SETTINGS"
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported  # how worker processes get the parent's settings
+SETTINGS_ENV = "PAPERWIRE_SERVE_SETTINGS"  # how worker processes get the parent's settings
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
 
 
 def bring_index_up_to_date(settings: Settings) -> dict[str, int | float]:
