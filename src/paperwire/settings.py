@@ -95,7 +95,8 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "HH:MM (server local time) at which `paperwire serve` sends the daily digest itself; "
-            "empty: no built-in scheduler (run `paperwire digest send` from cron)."
+            "empty: no built-in scheduler (run `paperwire digest send` from cron). The daily "
+            "pipeline reads it in `timezone` and sends no earlier, once the day's harvest is in."
         ),
     )
     digest_size: int = Field(default=10, description="Papers per digest section at most.")

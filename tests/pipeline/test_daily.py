@@ -168,6 +168,16 @@ def on_site(settings: Settings, ids: set[str]) -> None:
         assert about["index"]["up_to_date"]
 
 
+def serve_while(settings: Settings, proc: subprocess.Popen[bytes]) -> list[int]:
+    """Status codes of site and search requests made while `proc` (a cycle) runs."""
+    codes: list[int] = []
+    with TestClient(create_app(settings, check_every=0)) as client:
+        while proc.poll() is None and len(codes) < 2000:
+            codes.append(client.get("/").status_code)
+            codes.append(client.get("/api/v1/search?q=quantum").status_code)
+    return codes
+
+
 def embedded_all(settings: Settings, store: Store) -> None:
     status = index_status(store, open_index(settings))
     assert status["up_to_date"] and status["embedded_fraction"] == 1.0, status
@@ -228,7 +238,9 @@ def test_three_days_with_a_kill_and_a_source_down(
     assert [q.get("from") for q in oai_asks] == ["2015-01-03", None]  # incremental, then TOKEN
     seen = len(server.requests)
     again = daily(settings, at(2, "20:45"))
+    answered = serve_while(settings, again)
     out, err = again.communicate(timeout=120)
+    assert answered and set(answered) == {200}  # the site and search kept answering
     assert again.returncode == 0, err.decode()[-2000:]
     # The restart resumed: what was done is not asked again, what was cut off is.
     assert [p for p, _ in server.requests[seen:]] == ["/hf"]

@@ -83,3 +83,33 @@ def test_bad_schedule_settings_say_what_is_allowed() -> None:
         schedule(harvest_days="mon,someday")
     with pytest.raises(ConfigError, match="time-zone-aware"):
         schedule().latest_slot(datetime(2026, 7, 7, 12, 0))
+
+
+def test_step_runs_and_kept_state(store: Store) -> None:
+    from paperwire.store.pipeline import (
+        finish_step,
+        get_state,
+        interrupt_running,
+        last_runs,
+        set_state,
+        start_step,
+        step_done,
+    )
+
+    day = date(2026, 7, 6)
+    first = start_step(store, "harvest:oai:cs", day)
+    finish_step(store, first, status="failed", seconds=0.5, error="HTTP 503")
+    assert not step_done(store, "harvest:oai:cs", day)
+    second = start_step(store, "harvest:oai:cs", day)
+    finish_step(store, second, status="done", seconds=1.25, counts={"new": 3})
+    start_step(store, "embed", day)  # cut off by a kill
+    assert step_done(store, "harvest:oai:cs", day)
+    assert not step_done(store, "harvest:oai:cs", date(2026, 7, 7))
+    assert interrupt_running(store) == 1
+    runs = last_runs(store)
+    assert runs["harvest:oai:cs"].counts == {"new": 3} and runs["harvest:oai:cs"].seconds == 1.25
+    assert runs["embed"].status == "interrupted" and runs["embed"].finished is not None
+    assert get_state(store, "oai:x") is None
+    set_state(store, "oai:x", {"from": "2026-07-03"})
+    set_state(store, "oai:x", {"from": "2026-07-06", "pending": None})
+    assert get_state(store, "oai:x") == {"from": "2026-07-06", "pending": None}

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,38 @@ def test_sources_down_are_skipped_with_logged_reasons(
     assert status["index"]["lags_store_by"] == 0 and status["worker"] is None
     code, out, _err = run_main(capsys, "--home", str(tmp_path / "home"), "status")
     assert code == 0 and "pipeline steps" in out and "worker: none running" in out
+
+
+def test_the_worker_loop_retries_each_cycle_and_yields_to_a_lock_holder(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from paperwire.pipeline import Worker
+    from paperwire.pipeline.lease import Lease
+    from paperwire.settings import Settings
+    from paperwire.store import open_store
+    from paperwire.store.pipeline import runs_of
+
+    settings = Settings(
+        home=tmp_path / "home",
+        sources="hf-daily",
+        hf_daily_url=f"http://127.0.0.1:{_closed_port()}/hf",
+        http_retries=0,
+        request_interval=0,
+        worker_interval=0.1,  # at least 1 s between cycles
+    )
+    when = datetime(2026, 7, 6, 21, 0, tzinfo=ZoneInfo("America/New_York"))
+    reports: list[object] = []
+    worker = Worker(settings, clock=lambda: when, on_cycle=reports.append)
+    with open_store(settings) as store:
+        with Lease(store, 60):  # another worker holds the lock: this one skips its cycle
+            assert worker.run_once() is None
+        assert runs_of(store) == []
+        worker.start()
+        deadline = time.monotonic() + 30
+        while len(reports) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.stop()
+        runs = runs_of(store, step="harvest:hf-daily")
+    assert len(reports) >= 2  # a failed source is tried again at every cycle
+    assert len(runs) == len(reports) and {r.status for r in runs} == {"failed"}

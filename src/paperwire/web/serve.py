@@ -6,6 +6,7 @@ import errno
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SETTINGS_ENV = "PAPERWIRE_SERVE_SETTINGS"  # how worker processes get the parent's settings
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
 
 
 def bring_index_up_to_date(settings: Settings) -> dict[str, int | float]:
@@ -140,6 +142,8 @@ def run(
     SO_REUSEPORT they share one socket), supervised here: a signal stops them all, and one that
     exits on its own is reported and the others are stopped (exit status 1)."""
     check_port(host, port)
+    if workers > 1:
+        shared_metrics_folder(settings)  # before anything imports prometheus_client
     if update_index:
         bring_index_up_to_date(settings)
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
@@ -157,6 +161,18 @@ def run(
     finally:
         if background is not None:
             background.stop()
+
+
+def shared_metrics_folder(settings: Settings) -> None:
+    """Several server processes: /metrics sums them all through prometheus_client's
+    multiprocess mode, in `<home>/metrics` (emptied at each start) unless
+    PROMETHEUS_MULTIPROC_DIR names a folder already."""
+    if os.environ.get(MULTIPROC_ENV):
+        return
+    folder = settings.home_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
 
 
 def _run_servers(host: str, port: int, workers: int) -> None:
