@@ -24,6 +24,7 @@ lexical-only set, calibrated the same way with MaxSim left out.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,7 @@ from paperwire.store import Store
 from paperwire.store.reading import papers_by_pk
 
 MAX_QUESTION = 1000
+_WORDS = re.compile(r"\w+")  # the analyzer's word pattern (paperwire.index.analyze)
 ASK_COLUMNS = ("id", "title", "abstract", "authors", "announced", "abs_url", "arxiv_id", "doi")
 # Words that make a question a question; they say nothing about the answer.
 QUESTION_WORDS = frozenset(
@@ -57,7 +59,7 @@ QUESTION_WORDS = frozenset(
 class AskConfig:
     """How sentences are scored and when an answer is given (see the module docstring)."""
 
-    candidates: int = 20
+    candidates: int = 10
     max_evidence: int = 6
     per_paper: int = 2
     w_maxsim: float = 1.0
@@ -130,7 +132,8 @@ def _lexical(index: EmbeddedIndex, sentence: str, weights: dict[str, float]) -> 
     total = sum(weights.values())
     if not total:
         return 0.0
-    present = set(index.lexical.analyzer.analyze(sentence))
+    term = index.lexical.analyzer.term  # cached per word: each distinct word once
+    present = {term(w) for w in set(_WORDS.findall(sentence.lower()))}
     return sum(w for t, w in weights.items() if t in present) / total
 
 
@@ -157,8 +160,9 @@ def sentence_maxsim(
     if not len(q):
         return out
     bits, lens = store.doc_bits([cands[i].key for i in fresh])
-    signs = np.unpackbits(bits, axis=1, count=store.dim).astype(np.float32)
-    sims = (signs * 2.0 - 1.0) @ q.T / np.sqrt(store.dim)  # [tokens, query tokens]
+    # sign(v).q = 2 bits.q - sum(q), the sign vector scaled by 1/sqrt(d) (as TokenStore.maxsim)
+    ones = np.unpackbits(bits, axis=1, count=store.dim).astype(np.float32)
+    sims = (2.0 * (ones @ q.T) - q.sum(axis=1)) / np.float32(np.sqrt(store.dim))
     ends = np.cumsum(lens)
     offsets = offsets_of([texts[i] for i in fresh], kind="doc")
     for j, i in enumerate(fresh):
@@ -171,13 +175,19 @@ def sentence_maxsim(
 
 
 def _per_sentence(sims: np.ndarray, starts: np.ndarray, sents: list[Sentence]) -> np.ndarray:
+    """Per sentence the mean over query tokens of the best token inside it (NaN: no token).
+    Tokens are in text order, so each sentence's tokens are one run of rows."""
     values = np.full(len(sents), np.nan, np.float32)
     bounds = np.array([s.start for s in sents], np.int64)
+    ends = np.array([s.end for s in sents], np.int64)
     which = np.searchsorted(bounds, starts, side="right") - 1
-    for n, s in enumerate(sents):
-        mine = (which == n) & (starts >= 0) & (starts < s.end)
-        if mine.any():
-            values[n] = float(sims[mine].max(axis=0).mean())
+    inside = (which >= 0) & (starts < ends[np.maximum(which, 0)])
+    rows, which = np.flatnonzero(inside), which[inside]
+    if not len(rows):
+        return values
+    first = np.flatnonzero(np.concatenate([[True], which[1:] != which[:-1]]))
+    best = np.maximum.reduceat(sims[rows], first, axis=0)  # [sentences with tokens, n_q]
+    values[which[first]] = best.mean(axis=1)
     return values
 
 

@@ -21,6 +21,7 @@ _ABBREVIATIONS = frozenset(
     "e.g i.e et al etc vs cf fig figs eq eqs ref refs no approx resp dr mr ms prof st sec ch "
     "vol pp ca jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co".split()
 )
+_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 MIN_CHARS = 12  # shorter pieces ("Results.", "(A)") join the next sentence
 
 
@@ -35,7 +36,7 @@ def _is_abbreviation(text: str, stop: int) -> bool:
     """Whether the stop at `stop` ends an abbreviation or an initial, not a sentence."""
     if text[stop] != ".":
         return False
-    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:stop])
+    word = _LAST_WORD.search(text, max(0, stop - 24), stop)  # a bounded look back
     if not word:
         return False
     token = word[1].lower().rstrip(".")
