@@ -16,7 +16,7 @@ from paperwire.settings import Settings
 from paperwire.web import create_app
 
 RECORDED = Path(__file__).parents[1] / "search" / "llm"
-QUESTION = "which papers make transformers robust"
+QUESTION = "which papers study robust transformers with attention?"
 
 
 def sse_reply() -> Reply:
