@@ -670,7 +670,8 @@ def ask_cmd(
 ) -> None:
     """Answer a question with cited evidence sentences from the papers' abstracts."""
     from paperwire.search.ask import ask
-    from paperwire.search.generate import ChatConfig, generate as write_answer
+    from paperwire.search.generate import ChatConfig
+    from paperwire.search.generate import generate as write_answer
 
     settings = _settings(ctx)
     chat = ChatConfig.from_settings(settings)
@@ -1144,7 +1145,9 @@ def bench_ask_cmd(
     out.print(f"{result['papers']:,} papers, {result['questions']} questions "
               f"({result['answered']} answered)")  # fmt: skip
     out.print(f"ask:    p50 {a['p50']} ms, p99 {a['p99']} ms")
-    out.print(f"search: p50 {b['p50']} ms, p99 {b['p99']} ms (baseline; ratio {result['ratio_p50']})")
+    out.print(
+        f"search: p50 {b['p50']} ms, p99 {b['p99']} ms (baseline; ratio {result['ratio_p50']})"
+    )
     out.print(f"machine: {result['machine']}")
 
 

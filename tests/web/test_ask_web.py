@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from httpserver import RecordedServer, Reply
 
+from httpserver import RecordedServer, Reply
 from paperwire.settings import Settings
 from paperwire.web import create_app
 

@@ -49,9 +49,45 @@ _WORDS = re.compile(r"\w+")  # the analyzer's word pattern (paperwire.index.anal
 ASK_COLUMNS = ("id", "title", "abstract", "authors", "announced", "abs_url", "arxiv_id", "doi")
 # Words that make a question a question; they say nothing about the answer.
 QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how does do did can could should would is are was "
-    "were paper papers work works study studies method methods approach approaches show shows "
-    "use uses using any there".split()
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "do",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "is",
+        "are",
+        "was",
+        "were",
+        "paper",
+        "papers",
+        "work",
+        "works",
+        "study",
+        "studies",
+        "method",
+        "methods",
+        "approach",
+        "approaches",
+        "show",
+        "shows",
+        "use",
+        "uses",
+        "using",
+        "any",
+        "there",
+    ]
 )
 
 
@@ -272,7 +308,7 @@ def retrieve(
         raise BadQuery("ask a question in words (filters such as cat:cs.CL may come with it)")
     hits: Hits = index.search(backend_query(parsed), k=k, mode=mode)
     rows = papers_by_pk(store, hits.keys.tolist(), columns=ASK_COLUMNS)
-    cands = []
+    cands: list[Candidate] = []
     for key in hits.keys.tolist():
         row = rows.get(int(key))
         if row is not None:
@@ -346,7 +382,9 @@ def as_dict(
         "confidence_label": _label(result.confidence) if result.found else "none",
         "best_score": round(result.best, 4) if math.isfinite(result.best) else None,
         "scoring": "maxsim+lexical" if result.used_maxsim else "lexical",
-        "note": "" if result.found else "No good evidence found: no sentence of the papers "
+        "note": ""
+        if result.found
+        else "No good evidence found: no sentence of the papers "
         "found scores above the floor. Try other words or fewer filters.",
         "evidence": evidence,
         "papers": list(papers.values()),

@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 
 from paperwire.errors import NotFound
 from paperwire.search.generate import ChatConfig, generate_events
-
 from paperwire.web import community_view, data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
 from paperwire.web.site import Site
