@@ -681,7 +681,8 @@ def ask_cmd(
 ) -> None:
     """Answer a question with cited evidence sentences from the papers' abstracts."""
     from paperwire.search.ask import ask
-    from paperwire.search.generate import ChatConfig, generate as write_answer
+    from paperwire.search.generate import ChatConfig
+    from paperwire.search.generate import generate as write_answer
 
     settings = _settings(ctx)
     chat = ChatConfig.from_settings(settings)
@@ -1155,6 +1156,40 @@ def bench_digest_cmd(
 
 
 # --- serve -----------------------------------------------------------------------------------
+
+
+@bench_app.command("ask")
+def bench_ask_cmd(
+    ctx: typer.Context,
+    daily: Annotated[
+        Path, typer.Option(help="Per-day arXiv JSONL folder (the store's papers).")
+    ] = Path("../shared/data/arxiv/daily-arxiv-cs-2025-2026"),
+    questions: Annotated[int, typer.Option(min=1, help="Questions timed.")] = 200,
+    pool: Annotated[int, typer.Option(min=10, help="Real papers encoded for the pool.")] = 500,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask latency (p50/p99, no language model) on a real store, against plain search."""
+    from paperwire.bench.ask import bench_ask
+
+    settings = _settings(ctx)
+    result = bench_ask(
+        daily=daily,
+        questions=questions,
+        pool_size=pool,
+        encoder_spec=settings.encoder,
+        cache_dir=settings.home_dir / "cache" / "embeddings",
+    )
+    if as_json:
+        _emit_json(result)
+        return
+    a, b = result["ask_ms"], result["baseline_search_ms"]
+    out.print(f"{result['papers']:,} papers, {result['questions']} questions "
+              f"({result['answered']} answered)")  # fmt: skip
+    out.print(f"ask:    p50 {a['p50']} ms, p99 {a['p99']} ms")
+    out.print(
+        f"search: p50 {b['p50']} ms, p99 {b['p99']} ms (baseline; ratio {result['ratio_p50']})"
+    )
+    out.print(f"machine: {result['machine']}")
 
 
 @app.command()

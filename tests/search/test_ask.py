@@ -134,7 +134,10 @@ def test_ask_quotes_the_sentence_that_answers(store: Store, embedded: EmbeddedIn
     top = result["evidence"][0]
     assert top == result["papers"][0]["evidence"][0]
     assert (top["eid"], top["paper_id"], top["sentence"], top["position"]) == (
-        "E1", "2502.00001", KV_SENTENCE, 1
+        "E1",
+        "2502.00001",
+        KV_SENTENCE,
+        1,
     )
     assert "<mark>memory</mark>" in top["sentence_html"]
     assert "<mark>retraining</mark>" in top["sentence_html"]

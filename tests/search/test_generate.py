@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from httpserver import RecordedServer, Reply
 
+from httpserver import RecordedServer, Reply
 from paperwire.search.generate import (
     ChatConfig,
     build_messages,
@@ -96,7 +96,10 @@ def test_invented_and_missing_citations_are_removed(served: tuple[RecordedServer
 
 @pytest.mark.parametrize(
     ("name", "cites", "invented"),
-    [("chat_stream.sse", [["E1"], ["E1", "E2"]], []), ("chat_stream_invented.sse", [["E1"]], ["E7"])],
+    [
+        ("chat_stream.sse", [["E1"], ["E1", "E2"]], []),
+        ("chat_stream_invented.sse", [["E1"]], ["E7"]),
+    ],
 )
 def test_streamed_answers(
     served: tuple[RecordedServer, dict], name: str, cites: list, invented: list
@@ -158,7 +161,9 @@ def test_an_unreachable_server_and_no_evidence_fall_back() -> None:
 def test_an_answer_citing_nothing_is_not_shown() -> None:
     checked = check_citations("Everything is fine. Trust me [E9].", ["E1"])
     assert checked["segments"] == [] and checked["invented"] == ["E9"]
-    assert check_citations("A first claim.  [E1] Another one [e2; E1].", ["E1", "E2"])["segments"] == [
+    assert check_citations("A first claim.  [E1] Another one [e2; E1].", ["E1", "E2"])[
+        "segments"
+    ] == [
         {"text": "A first claim.", "cites": ["E1"]},
         {"text": "Another one.", "cites": ["E2", "E1"]},
     ]

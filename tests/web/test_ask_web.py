@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from httpserver import RecordedServer, Reply
 
+from httpserver import RecordedServer, Reply
 from paperwire.settings import Settings
 from paperwire.web import create_app
 
 RECORDED = Path(__file__).parents[1] / "search" / "llm"
-QUESTION = "which papers make transformers robust"
+QUESTION = "which papers study robust transformers with attention?"
 
 
 def sse_reply() -> Reply:
@@ -99,3 +99,15 @@ def test_without_javascript_the_answer_is_written_on_the_server(llm_client: Test
     assert "does not exist (E7)" in page and "citing no evidence" in page
     api = llm_client.get("/api/v1/ask", params={"q": QUESTION, "generate": "true"}).json()
     assert api["generated"]["status"] == "ok" and api["generated"]["invented"] == ["E7"]
+
+
+def test_generated_answers_are_rate_limited(llm_client: TestClient) -> None:
+    """Last in this module: it uses up the minute's allowance of generated answers."""
+    statuses = [
+        llm_client.get("/api/v1/ask", params={"q": QUESTION, "generate": "true"}).status_code
+        for _ in range(11)
+    ]
+    assert 429 in statuses and statuses[0] == 200
+    limited = llm_client.get("/ask/stream", params={"q": QUESTION})
+    assert limited.status_code == 429 and "Retry-After" in limited.headers
+    assert llm_client.get("/ask", params={"q": QUESTION}).status_code == 200  # extractive: free

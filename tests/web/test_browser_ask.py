@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from browserkit import Tab, artifacts_dir, build_demo_home, launch_chromium, open_tab, serving
+
 from httpserver import RecordedServer, Reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]

@@ -48,7 +48,7 @@ PAGES = [
     "/search?q=robust+transformers",
     "/search?q=strings+sort:date",
     "/ask",
-    "/ask?q=which+papers+make+transformers+robust",
+    "/ask?q=which+papers+study+robust+transformers+with+attention",
     "/paper/2607.00001",
     "/paper/2607.00200",
     "/paper/hep-th/9901001",

@@ -55,7 +55,9 @@ GRID = {
 }
 
 
-def _candidates(index: EmbeddedIndex, data: BeirSet, text: str, mode: Mode, k: int) -> list[Candidate]:
+def _candidates(
+    index: EmbeddedIndex, data: BeirSet, text: str, mode: Mode, k: int
+) -> list[Candidate]:
     hits = index.search(Query(text=text), k=k, mode=mode)
     return [
         Candidate(int(key), rank, data.titles[key], data.texts[key])
@@ -125,7 +127,7 @@ def _calibrate(prepared: Any, data: BeirSet, base: AskConfig) -> AskConfig:
     best_cfg, best_value = base, -1.0
     keys = list(GRID)
     for values in itertools.product(*(GRID[k] for k in keys)):
-        cfg = replace(base, **dict(zip(keys, values, strict=True)))
+        cfg = replace(base, **dict(zip(keys, values, strict=True)))  # type: ignore[arg-type]
         m = _evaluate(prepared, data, cfg)["metrics"]
         value = (m["evidence_p@1"] + m["evidence_p@3"]) / 2
         if value > best_value + 1e-9:

@@ -423,8 +423,9 @@ class HashEncoder(_BatchEncoder):
         """Character offsets of the tokens `encode_tokens` returns (see OnnxEncoder's)."""
         limit = MAX_LENGTH[kind] - 2
         return [
-            np.array([m.span() for m in re.finditer(r"\w+", t.lower())][:limit], np.int64)
-            .reshape(-1, 2)
+            np.array([m.span() for m in re.finditer(r"\w+", t.lower())][:limit], np.int64).reshape(
+                -1, 2
+            )
             for t in texts
         ]
 

@@ -12,15 +12,58 @@ let the caller map encoder tokens (which carry offsets) onto sentences.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _MATH = re.compile(r"(?<!\\)\$\$[^$]{1,500}?\$\$|(?<!\\)\$[^$]{1,300}?(?<!\\)\$")
 _ABBREVIATIONS = frozenset(
-    "e.g i.e et al etc vs cf fig figs eq eqs ref refs no approx resp dr mr ms prof st sec ch "
-    "vol pp ca jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co".split()
+    [
+        "e.g",
+        "i.e",
+        "et",
+        "al",
+        "etc",
+        "vs",
+        "cf",
+        "fig",
+        "figs",
+        "eq",
+        "eqs",
+        "ref",
+        "refs",
+        "no",
+        "approx",
+        "resp",
+        "dr",
+        "mr",
+        "ms",
+        "prof",
+        "st",
+        "sec",
+        "ch",
+        "vol",
+        "pp",
+        "ca",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "ltd",
+        "co",
+    ]
 )
+_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 MIN_CHARS = 12  # shorter pieces ("Results.", "(A)") join the next sentence
 
 
@@ -35,7 +78,7 @@ def _is_abbreviation(text: str, stop: int) -> bool:
     """Whether the stop at `stop` ends an abbreviation or an initial, not a sentence."""
     if text[stop] != ".":
         return False
-    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:stop])
+    word = _LAST_WORD.search(text, max(0, stop - 24), stop)  # a bounded look back
     if not word:
         return False
     token = word[1].lower().rstrip(".")
@@ -52,7 +95,7 @@ def split_sentences(text: str) -> list[Sentence]:
     cuts.append(len(text))
     out: list[Sentence] = []
     pending: int | None = None  # start of a too-short piece waiting for the next one
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         start = a + len(text[a:b]) - len(text[a:b].lstrip())
         end = b - (len(text[a:b]) - len(text[a:b].rstrip()))
         if end <= start:
@@ -66,7 +109,9 @@ def split_sentences(text: str) -> list[Sentence]:
     if pending is not None:  # a short last piece joins the sentence before it
         if out:
             last = out.pop()
-            out.append(Sentence(last.start, len(text.rstrip()), text[last.start : len(text.rstrip())]))
+            out.append(
+                Sentence(last.start, len(text.rstrip()), text[last.start : len(text.rstrip())])
+            )
         else:
             end = len(text.rstrip())
             out.append(Sentence(pending, end, text[pending:end]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.web import data
@@ -20,7 +20,7 @@ from paperwire.web.models import (
     Status,
     TrendingListing,
 )
-from paperwire.web.pages import Page, Period, SiteDep
+from paperwire.web.pages import Page, Period, SiteDep, limit_llm
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Error, "description": "A malformed parameter or query."},
@@ -129,6 +129,7 @@ def status(site: SiteDep) -> Any:
 
 @router.get("/ask", response_model=AskPage, summary="Ask: an answer with cited evidence")
 def ask(
+    request: Request,
     site: SiteDep,
     q: Annotated[
         str,
@@ -145,5 +146,8 @@ def ask(
     ] = False,
 ) -> Any:
     """The best evidence sentences grouped by paper, a confidence, and "no good evidence"
-    under the calibrated floor; `generate=true` adds the checked generative answer."""
+    under the calibrated floor; `generate=true` adds the checked generative answer (at most
+    10 a minute per client, then 429)."""
+    if generate:
+        limit_llm(request, site)
     return data.ask_page(site, q=q, mode=mode, llm=generate)

@@ -21,9 +21,9 @@ from paperwire.errors import BadRequest, NotFound
 from paperwire.index.manager import index_status
 from paperwire.ops import metrics
 from paperwire.pipeline.status import steps_status
-from paperwire.search.query import EPOCH, ParsedQuery
 from paperwire.search.ask import ask
 from paperwire.search.generate import ChatConfig, generate
+from paperwire.search.query import EPOCH, ParsedQuery
 from paperwire.search.service import MAX_PER_PAGE, MAX_RESULTS, check_mode, search, similar
 from paperwire.store import listing
 from paperwire.store.papers import check_paper_id, get_paper, stats
@@ -486,7 +486,9 @@ def search_page(
     return data
 
 
-def ask_page(site: Site, *, q: str = "", mode: str | None = None, llm: bool = False) -> dict[str, Any]:
+def ask_page(
+    site: Site, *, q: str = "", mode: str | None = None, llm: bool = False
+) -> dict[str, Any]:
     """The extractive answer to a question (an empty one asks nothing); with `llm` and a chat
     API configured, the checked generative answer too (else `generated` is None)."""
     chat = ChatConfig.from_settings(site.settings)

@@ -16,8 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from paperwire.errors import NotFound
 from paperwire.search.generate import ChatConfig, generate_events
-
-from paperwire.web import community_view, data
+from paperwire.web import auth, community_view, data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
 from paperwire.web.site import Site
 from paperwire.web.tex import needs_katex
@@ -128,6 +127,16 @@ async def search(
     return render(request, "search.html", page_data)
 
 
+LLM_PER_MINUTE = 10  # generated answers per client a minute: the host's model is costly
+
+
+def limit_llm(request: Request, site: Site) -> None:
+    """429 past LLM_PER_MINUTE generated answers a minute for this client (only when a chat API
+    is configured: without one nothing is generated)."""
+    if ChatConfig.from_settings(site.settings) is not None:
+        auth.check_rate(request, "llm", limit=LLM_PER_MINUTE, window=60)
+
+
 @router.get("/ask")
 async def ask(
     request: Request,
@@ -139,6 +148,7 @@ async def ask(
     # On the event loop as /search is; only `generate` (no JavaScript) waits for the chat API,
     # so that one runs in the thread pool.
     if generate:
+        limit_llm(request, site)
         page_data = await run_in_threadpool(data.ask_page, site, q=q, mode=mode, llm=True)
     else:
         page_data = data.ask_page(site, q=q, mode=mode)
@@ -147,6 +157,7 @@ async def ask(
 
 @router.get("/ask/stream")
 def ask_stream(
+    request: Request,
     site: SiteDep,
     q: Annotated[str, Query(min_length=1, max_length=1000)],
     mode: Annotated[str | None, Query(max_length=32)] = None,
@@ -155,6 +166,7 @@ def ask_stream(
     chat = ChatConfig.from_settings(site.settings)
     if chat is None:
         raise NotFound("no language model is configured (PAPERWIRE_LLM_URL)")
+    limit_llm(request, site)
     page = data.ask_page(site, q=q, mode=mode)
 
     def events() -> Iterator[str]:
