@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         _fk("paper_pk", "papers.pk"),
         _fk("user_id", "users.id"),
-        sa.Column(
-            "parent_id", sa.Integer, sa.ForeignKey("comments.id", ondelete="CASCADE")
-        ),
+        sa.Column("parent_id", sa.Integer, sa.ForeignKey("comments.id", ondelete="CASCADE")),
         sa.Column("body", sa.Text, nullable=False),
         _ts("created"),
         _ts("edited", True),
