@@ -166,6 +166,7 @@ def test_comment_rate_limit_is_429(client: TestClient, settings: Settings) -> No
 def test_upvote_once_undo_and_htmx(client: TestClient, settings: Settings) -> None:
     gus = act_as(client, settings, "gus-talk@example.org")
     cid = new_id(post(client, gus.csrf, "2607.00010", "upvote me"))
+    assert act(client, gus.csrf, cid, "vote", action="vote").status_code == 400  # own
     hal = act_as(client, settings, "hal-talk@example.org")
     for _ in range(2):
         assert act(client, hal.csrf, cid, "vote", action="vote").status_code == 303

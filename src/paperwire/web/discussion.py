@@ -125,6 +125,8 @@ def vote(
     user, found = _target(request, site, comment_id)
     if not isinstance(found, Comment):
         return found
+    if found.user_id == user.id:
+        raise BadRequest("you cannot upvote your own comment")
     auth.check_rate(request, "comment-act", limit=ACT_LIMIT[0], window=ACT_LIMIT[1])
     voted, count = store_comments.set_upvote(
         site.store, comment_id=comment_id, user_id=user.id, on=on
