@@ -71,7 +71,8 @@ def test_migrations_create_the_schema_and_are_idempotent(store: Store) -> None:
     assert store.dialect in ("sqlite", "postgresql")
     assert set(inspect(store.engine).get_table_names()) == {"alembic_version", *metadata.tables}
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003_i13"
+        head = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        assert head == "0003_i13"
         # The migrations build exactly what schema.py declares (columns, types, indexes).
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
