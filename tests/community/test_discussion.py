@@ -139,6 +139,26 @@ def test_reply_to_another_papers_comment_is_400(client: TestClient, settings: Se
     assert post(client, cat.csrf, "nope-0000", "x").status_code == 404
 
 
+def test_refused_text_comes_back_in_its_form(client: TestClient, settings: Settings) -> None:
+    """Bad input loses nothing: the page comes back (400) with the reason and the text."""
+    ned = act_as(client, settings, "ned-talk@example.org")
+    long = "<b>draft</b> " + "x" * sc.MAX_BODY
+    r = post(client, ned.csrf, "2607.00004", long)
+    assert r.status_code == 400
+    tree = html.fromstring(r.text)
+    assert "at most 10,000 characters" in tree.xpath('//p[@role="alert"]')[0].text_content()
+    assert tree.xpath('//textarea[@id="new-comment"]')[0].text == long
+    cid = new_id(post(client, ned.csrf, "2607.00004", "short"))
+    r = act(client, ned.csrf, cid, "edit", body=long)
+    assert r.status_code == 400
+    edit = html.fromstring(r.text).xpath(f'//textarea[@id="edit-{cid}"]')[0]
+    assert edit.text == long and edit.getparent().getparent().get("open") is not None
+    r = post(client, ned.csrf, "2607.00004", long, parent=str(cid))
+    reply = html.fromstring(r.text).xpath(f'//textarea[@id="reply-{cid}"]')[0]
+    assert r.status_code == 400 and reply.text == long
+    assert "short" in r.text  # the saved comment is untouched
+
+
 def test_anonymous_and_csrf(client: TestClient, settings: Settings) -> None:
     anon = act_as(client, settings, None)
     r = post(client, anon.csrf, "2607.00003", "hi")

@@ -29,10 +29,10 @@ from paperwire.errors import BadRequest
 from paperwire.store import comments as store_comments
 from paperwire.store.comments import Comment
 from paperwire.store.papers import find_paper
-from paperwire.web import auth
+from paperwire.web import auth, data
 from paperwire.web.discussion_view import comment_url
 from paperwire.web.feeds import _text
-from paperwire.web.pages import SiteDep
+from paperwire.web.pages import SiteDep, render
 from paperwire.web.urls import paper_url, safe_next, signin_url
 
 router = APIRouter(include_in_schema=False)
@@ -75,11 +75,25 @@ def post_comment(
     if isinstance(user, Response):
         return user
     auth.check_rate(request, "comment", limit=COMMENT_LIMIT[0], window=COMMENT_LIMIT[1])
-    new_id = store_comments.add_comment(
-        site.store, paper_pk=pk, user_id=user.id, body=body, parent_id=parent
-    )
+    try:
+        new_id = store_comments.add_comment(
+            site.store, paper_pk=pk, user_id=user.id, body=body, parent_id=parent
+        )
+    except BadRequest as exc:
+        return _with_draft(request, site, paper_id, {"parent": parent, "body": body}, exc)
     back = safe_next(next, paper_url(paper_id))
     return RedirectResponse(f"{back.split('#')[0]}#c-{new_id}", status_code=303)
+
+
+def _with_draft(
+    request: Request, site: Any, paper_id: str, draft: dict[str, Any], exc: BadRequest
+) -> Response:
+    """The paper page again (400) with the text as typed back in its form and the reason:
+    bad input loses nothing."""
+    request.state.comment_draft = {**draft, "error": str(exc)}
+    response = render(request, "paper.html", data.paper_page(site, paper_id=paper_id))
+    response.status_code = 400
+    return response
 
 
 def _target(request: Request, site: Any, comment_id: int) -> tuple[Any, Comment | Response]:
@@ -97,7 +111,10 @@ def edit(request: Request, site: SiteDep, comment_id: int, body: BodyField = "")
     if not isinstance(found, Comment):
         return found
     auth.check_rate(request, "comment-edit", limit=EDIT_LIMIT[0], window=EDIT_LIMIT[1])
-    store_comments.edit_comment(site.store, comment_id=comment_id, user_id=user.id, body=body)
+    try:
+        store_comments.edit_comment(site.store, comment_id=comment_id, user_id=user.id, body=body)
+    except BadRequest as exc:
+        return _with_draft(request, site, found.paper_id, {"edit": comment_id, "body": body}, exc)
     return RedirectResponse(comment_url(found), status_code=303)
 
 

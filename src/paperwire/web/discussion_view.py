@@ -61,4 +61,6 @@ def thread_view(request: Request, paper_id: str) -> dict[str, Any]:
         "signin": signin_url(paper_url(paper_id)),
         "feed": paper_url(paper_id) + "/comments.atom",
         "max_body": store_comments.MAX_BODY,
+        # A refused post or edit: its text and the reason, put back in its form.
+        "draft": request.state._state.get("comment_draft") or {},
     }
