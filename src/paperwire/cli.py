@@ -979,10 +979,19 @@ def users_add(
         list[str] | None,
         typer.Option(help="trending, recs or search:QUERY (repeatable).", show_default=False),
     ] = None,
+    moderator: Annotated[
+        bool | None,
+        typer.Option(
+            "--moderator/--no-moderator",
+            help="May hide and unhide comments (default: leave as is).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a user (or update an existing one's name and subscriptions); they sign in by mailed
-    link."""
+    """Add a user (or update an existing one's name, subscriptions and moderator flag); they
+    sign in by mailed link."""
+    from paperwire.store.comments import is_moderator, set_moderator
     from paperwire.store.subscriptions import add_subscription, check_subscription
     from paperwire.store.users import check_email, check_name, create_user, get_user, set_name
 
@@ -997,6 +1006,9 @@ def users_add(
         if name is not None:
             set_name(store, user.id, name)
         subs = [add_subscription(store, user.id, kind, query) for kind, query in wanted]
+        if moderator is not None:
+            set_moderator(store, user.id, moderator)
+        is_mod = is_moderator(store, user.id)
         user = get_user(store, user.id) or user
     labels = [f"search:{s.query}" if s.kind == "search" else s.kind for s in subs]
     if as_json:
@@ -1007,13 +1019,15 @@ def users_add(
                 "name": user.name,
                 "new": created,
                 "subscriptions": labels,
+                "moderator": is_mod,
             }
         )
     else:
         verb = "added" if created else "updated"
         subs_text = ", ".join(labels) or "no subscriptions"
-        out.print(f"{verb} user {user.id} {user.email} ({subs_text})", highlight=False)
-    if not created and name is None and not subs:
+        mod_text = ", moderator" if is_mod else ""
+        out.print(f"{verb} user {user.id} {user.email} ({subs_text}{mod_text})", highlight=False)
+    if not created and name is None and not subs and moderator is None:
         raise typer.Exit(EXIT_NOTHING_NEW)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -108,6 +109,8 @@ users = Table(
     Column("profile_reset", DateTime(timezone=True)),  # recs ignore likes older than this
     Column("created", DateTime(timezone=True), nullable=False),
     Column("last_login", DateTime(timezone=True)),
+    # May hide and unhide comments (migration 0003_i13; `paperwire users add --moderator`).
+    Column("moderator", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # Magic links: one row per link sent; `used` set when it is redeemed (single use).
@@ -261,4 +264,42 @@ pipeline_leases = Table(
     Column("holder", String(255), nullable=False),
     Column("expires", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),  # bumped on every take: a compare-and-set
+)
+
+# --- discussion: comments on papers (migration 0003_i13) ------------------------------------
+
+# Threaded by parent_id (any depth). Deleting keeps the row (body emptied, `deleted` set) so
+# replies keep their place; a moderator's hide keeps the body for unhiding.
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("body", Text, nullable=False),  # Markdown as typed; rendered and sanitised on view
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("edited", DateTime(timezone=True)),
+    Column("deleted", DateTime(timezone=True)),
+    Column("hidden", DateTime(timezone=True)),
+    Column("hidden_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Index("ix_comments_paper", "paper_pk", "created"),
+    Index("ix_comments_parent", "parent_id"),
+)
+
+comment_upvoters = Table(
+    "comment_upvoters",
+    metadata,
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
 )

@@ -27,7 +27,8 @@ Every URL, in one place:
     Static files: /static/...
 
 Accounts, votes, bookmarks, submissions, subscriptions and the digest pages are routed in
-account.py, community.py, digest_pages.py and recs.py: every POST there takes `auth.CSRF`.
+account.py, community.py, digest_pages.py and recs.py; comments on papers (and the thread
+feed /paper/ID/comments.atom) in discussion.py: every POST there takes `auth.CSRF`.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from paperwire.web import (
     auth,
     community,
     digest_pages,
+    discussion,
     errors,
     ops,
     pages,
@@ -167,6 +169,7 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(ops.router)
+    app.include_router(discussion.router)  # before pages: /paper/ID/comments.atom
     app.include_router(pages.router)
     for router in (account.router, community.router, digest_pages.router, recs.router):
         app.include_router(router)

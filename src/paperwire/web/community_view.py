@@ -1,5 +1,6 @@
 """What the community adds to a rendered page: each paper's vote count and whether the
-signed-in user voted, and, on a paper's page, the user's collections that hold it.
+signed-in user voted, each paper's comment count, and, on a paper's page, the user's
+collections that hold it and its discussion (paperwire.web.discussion).
 
 `annotate(request, page)` runs once per rendered page (from `pages.render`): ONE query gets
 the votes of every paper on the page (list, search hits, similar papers); the CSRF token is
@@ -15,9 +16,11 @@ from typing import Any
 from fastapi import Request
 
 from paperwire.store.collections import collections_with, list_collections
+from paperwire.store.comments import comment_counts
 from paperwire.store.papers import find_paper
 from paperwire.store.votes import vote_state
 from paperwire.web import auth
+from paperwire.web.discussion_view import thread_view
 from paperwire.web.urls import here, paper_url, signin_url
 
 PAPER_LISTS = ("papers", "hits", "similar")
@@ -60,16 +63,18 @@ def annotate(request: Request, page: dict[str, Any]) -> dict[str, Any]:
     form = vote_form(request)
     user = auth.current_user(request)
     state = vote_state(site.store, ids, user.id if user else None)
+    talk = comment_counts(site.store, ids)  # one query, like the votes
 
     def marked(p: dict[str, Any]) -> dict[str, Any]:
         count, voted = state.get(p["id"], (0, False))
-        return {**p, "vote": Vote(count, voted, form)}
+        return {**p, "vote": Vote(count, voted, form), "discussion_count": talk.get(p["id"], 0)}
 
     out = dict(page)
     for key, items in lists.items():
         out[key] = [marked(p) if isinstance(p, dict) and "id" in p else p for p in items]
     if single is not None:
         out["paper"] = marked(single)
+        out["discussion"] = thread_view(request, single["id"])
         if user is not None:
             out["saved"] = saved_in(request, single["id"], user.id)
     return out
