@@ -492,7 +492,7 @@ def _index_update(ctx: typer.Context, *, full: bool, as_json: bool) -> None:
     from paperwire.index.manager import open_index, update_index
 
     with _store(ctx) as store:
-        index = open_index(_settings(ctx))
+        index = open_index(_settings(ctx), rebuild=full)  # build works on a damaged index too
         bar, progress = _bar("index")
         with bar:
             result = update_index(store, index, full=full, progress=progress)

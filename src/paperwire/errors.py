@@ -28,6 +28,12 @@ class RecordsRefused(PaperwireError):
     not for being unusable itself: storing the records one by one finds the culprit."""
 
 
+class Unavailable(PaperwireError):
+    """A part of the service that cannot answer now (a damaged search index, ...)."""
+
+    http_status = 503
+
+
 class BadRequest(PaperwireError):
     """A request parameter that cannot be used (a malformed day, a page past the end, ...)."""
 

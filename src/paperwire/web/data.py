@@ -465,7 +465,7 @@ def search_page(
             "pagination": {"page": 1, "per_page": per_page, "total": 0, "pages": 1},
         }
     result = search(
-        site.store, site.index, q, page=page, per_page=per_page, mode=mode, columns=columns
+        site.store, site.search_index(), q, page=page, per_page=per_page, mode=mode, columns=columns
     )
     data = result.as_dict()
     data["searched"] = True
@@ -486,7 +486,8 @@ def similar_page(
         raise BadRequest(f"k must be between 1 and {MAX_PER_PAGE}")
     for paper_id in ids:
         check_paper_id(paper_id)
-    rows = similar(site.store, site.index, ids=list(ids), text=text, k=k, filters=filters)
+    index = site.search_index()
+    rows = similar(site.store, index, ids=list(ids), text=text, k=k, filters=filters)
     return {"ids": list(ids), "text": text, "filters": filters, "papers": _papers(rows)}
 
 
@@ -523,6 +524,7 @@ def status_page(site: Site) -> dict[str, Any]:
             "lags_store_by": status["lags_store_by"],
             "up_to_date": status["up_to_date"],
             "reloads": site.reloads,
+            "problem": site.index_problem,
         },
         # Paths and database URLs stay private: a public site shows only what they are.
         "settings": {

@@ -128,6 +128,9 @@ class IndexInfo(BaseModel):
     lags_store_by: int
     up_to_date: bool
     reloads: int
+    problem: str | None = Field(
+        default=None, description="Why search is unavailable (a damaged index), else null."
+    )
 
 
 class Status(BaseModel):
