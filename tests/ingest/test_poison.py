@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,10 @@ from paperwire.ingest.base import Cursor
 from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainJsonl
 from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.oai import OaiDump
-from paperwire.ingest.records import Item, PaperRecord
+from paperwire.ingest.records import Item, PaperRecord, Rejected
 from paperwire.ingest.runner import run_ingest
 from paperwire.store import Store, open_store
+from paperwire.store.checkpoints import load_checkpoint
 from paperwire.store.papers import count_papers, get_paper
 from paperwire.store.schema import ingest_runs
 
@@ -234,3 +236,52 @@ def test_two_overlapping_ingests_at_once_both_finish(store: Store, tmp_path: Pat
     assert errors == []
     assert count_papers(store) == len(ids)
     assert sorted(status for status, _ in _runs(store)) == ["done", "done"]
+
+
+# --- blank lines and files of nothing but rejects -------------------------------------------
+
+
+def _blank_gzip(path: Path, megabytes: int, tail: bytes) -> Path:
+    chunk = b"\n" * (1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        for _ in range(megabytes):
+            f.write(chunk)
+        f.write(tail)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "oai-dump"])
+def test_100_mb_of_blank_lines_cost_next_to_nothing(tmp_path: Path, kind: str) -> None:
+    tail = (_plain("2504.00001") if kind == "jsonl" else _oai("2504.00001")).encode() + b"\n"
+    path = _blank_gzip(tmp_path / "blank.jsonl.gz", 100, tail)
+    source = PlainJsonl([path]) if kind == "jsonl" else OaiDump([path])
+    started = time.process_time()
+    items = list(source.items())
+    cpu = time.process_time() - started
+    assert [(i.origin.split()[0], i.title) for i, _ in items] == [  # type: ignore[union-attr]
+        (f"blank.jsonl.gz:{100 * (1 << 20) + 1}", "Paper 2504.00001")
+    ]
+    # Decompressing 100 MB alone takes ~0.3 s; one Python step per line took minutes.
+    assert cpu < 10, f"{cpu:.1f} s of CPU for blank lines"
+
+
+class _Rejects:
+    """A source of nothing but rejects that dies (a crash, not a source error) after `n`."""
+
+    name = "rejects"
+    key = "rejects:test"
+    total = None
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def items(self, resume: dict[str, Any] | None = None) -> Iterator[tuple[Item, Cursor]]:
+        for i in range(int((resume or {}).get("i", -1)) + 1, self.n):
+            yield Rejected(f"rejects:{i}", "broken"), Cursor({"i": i}, i + 1)
+        raise RuntimeError("killed")
+
+
+def test_only_rejects_still_checkpoint_progress(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        run_ingest(store, _Rejects(35), batch_size=10)
+    assert load_checkpoint(store, _Rejects.key) == {"i": 29}  # every 10 items, records or not

@@ -60,7 +60,7 @@ def _json_item(line: Line, parse: Parser) -> Item:
     text = decode_utf8(line.raw, line.origin)
     if isinstance(text, Rejected):
         return text
-    if not text.strip():
+    if not text.strip():  # whitespace read_lines does not skip (a form feed, ...)
         return Rejected(line.origin, "empty line")
     try:
         obj = json.loads(text)
