@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from paperwire.errors import SourceError
 from paperwire.ingest.base import Cursor
-from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainJsonl
+from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJsonl
 from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.oai import OaiDump
 from paperwire.ingest.records import Item, PaperRecord, Rejected
@@ -285,3 +285,31 @@ def test_only_rejects_still_checkpoint_progress(store: Store) -> None:
     with pytest.raises(RuntimeError):
         run_ingest(store, _Rejects(35), batch_size=10)
     assert load_checkpoint(store, _Rejects.key) == {"i": 29}  # every 10 items, records or not
+
+
+# --- smaller holes (issue 17, Low) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "10.1000/ABC.def",
+        "https://www.doi.org/10.1000/abc.def",
+        "http://dx.doi.org/10.1000/abc.def",
+        "https://doi.org/10.1000%2Fabc.def",
+        "10.1000%2fabc.def",
+        "doi:10.1000/abc.def",
+        "info:doi/10.1000/abc.def",
+    ],
+)
+def test_every_doi_spelling_is_the_same_doi(spelling: str) -> None:
+    from paperwire.ingest.records import normalize_doi
+
+    assert normalize_doi(spelling) == "10.1000/abc.def"
+
+
+def test_csv_with_a_utf8_bom_reads_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbftitle,arxiv_id\r\nA paper,2505.00001\r\n")
+    items = [item for item, _ in PlainCsv([path]).items()]
+    assert [(i.title, i.arxiv_id) for i in items] == [("A paper", "2505.00001")]  # type: ignore[union-attr]

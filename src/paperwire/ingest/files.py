@@ -263,8 +263,9 @@ class PlainCsv(_FileSource):
 
     def _file(self, path: Path, offset: int, skip: int) -> Iterator[tuple[Item, Cursor]]:
         reader, raw = open_maybe_gzip(path)
-        # surrogateescape keeps bad bytes visible so that only their row is rejected.
-        text = io.TextIOWrapper(reader, encoding="utf-8", errors="surrogateescape", newline="")
+        # surrogateescape keeps bad bytes visible so that only their row is rejected; utf-8-sig
+        # drops the byte order mark Excel's "CSV UTF-8" starts with.
+        text = io.TextIOWrapper(reader, encoding="utf-8-sig", errors="surrogateescape", newline="")
         with raw, text:
             rows = csv.reader(text)
             try:
