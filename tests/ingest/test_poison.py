@@ -313,3 +313,21 @@ def test_csv_with_a_utf8_bom_reads_its_header(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbftitle,arxiv_id\r\nA paper,2505.00001\r\n")
     items = [item for item, _ in PlainCsv([path]).items()]
     assert [(i.title, i.arxiv_id) for i in items] == [("A paper", "2505.00001")]  # type: ignore[union-attr]
+
+
+def test_listing_page_with_a_long_title_line(tmp_path: Path) -> None:
+    from paperwire.ingest.listing import TITLE_MAX, ListingPages
+
+    long_title = "A very long title " * 20  # 360 characters, over TITLE_MAX
+    assert len(long_title.strip()) > TITLE_MAX
+    abstract = "We study long titles. " * 40
+    page = tmp_path / "page.txt"
+    page.write_text(
+        f"new\nMar 14\n\n{long_title}\n\n{abstract}\n\nShort title\n\nIts abstract is here.\n"
+    )
+    items = list(ListingPages([page], year=2025).parse_page(page))
+    got = [(i.title, i.abstract[:22], i.origin) for i in items]  # type: ignore[union-attr]
+    assert got == [
+        (long_title.strip(), "We study long titles. ", "page.txt:4"),
+        ("Short title", "Its abstract is here.", "page.txt:8"),
+    ]
