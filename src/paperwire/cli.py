@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -54,6 +56,18 @@ RestartOpt = Annotated[
     bool, typer.Option("--restart", help="Ignore the checkpoint of an interrupted earlier run.")
 ]
 PathsArg = Annotated[list[Path], typer.Argument(help="Files or directories.", show_default=False)]
+
+
+# Escape sequences (CSI, OSC, ...) and every other C0/C1 control but tab and newline.
+_TERMINAL_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def shown(text: Any) -> str:
+    """Stored text made safe for the terminal: control and escape sequences removed (a title
+    must not retitle the window or clear the screen) and Rich markup escaped."""
+    return rich_escape(_TERMINAL_CONTROL.sub("", str(text)))
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -169,7 +183,7 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
         _emit_json(summary.as_dict())
         return
     for message in summary.rejects[:20]:
-        err.print(f"[yellow]rejected[/] {message}", highlight=False)
+        err.print(f"[yellow]rejected[/] {shown(message)}", highlight=False)
     if summary.rejected > 20:
         err.print(f"... and {summary.rejected - 20:,} more rejected")
     resumed = " (resumed an interrupted run)" if summary.resumed else ""
@@ -402,7 +416,8 @@ def print_papers(rows: list[dict[str, Any]], *, title: str) -> None:
     for r in rows:
         authors = ", ".join(r["authors"][:3]) + (" et al." if len(r["authors"]) > 3 else "")
         day = r["announced"] or r["submitted"]
-        table.add_row(r["id"], str(day or ""), r["primary_category"] or "", r["title"], authors)
+        cells = (r["id"], day or "", r["primary_category"] or "", r["title"], authors)
+        table.add_row(*map(shown, cells))
     out.print(table)
     if not rows:
         out.print("no papers")
@@ -422,8 +437,8 @@ def papers_show(
     if as_json:
         _emit_json(row)
         return
-    out.print(f"[bold]{row['title']}[/]", highlight=False)
-    out.print(", ".join(row["authors"]) or "(authors unknown)", highlight=False)
+    out.print(f"[bold]{shown(row['title'])}[/]", highlight=False)
+    out.print(shown(", ".join(row["authors"]) or "(authors unknown)"), highlight=False)
     for label, key in (
         ("id", "id"),
         ("categories", "categories"),
@@ -442,14 +457,14 @@ def papers_show(
         if isinstance(value, list):
             value = ", ".join(value)
         if value:
-            out.print(f"[dim]{label:>10}[/] {value}", highlight=False)
+            out.print(f"[dim]{label:>10}[/] {shown(value)}", highlight=False)
     if row["versions"]:
         out.print(
             f"[dim]{'versions':>10}[/] "
             + ", ".join(f"v{n} {d or ''}".strip() for n, d in row["versions"])
         )
     out.print()
-    out.print(row["abstract"], highlight=False)
+    out.print(shown(row["abstract"]), highlight=False)
 
 
 # --- index, search, similar ---------------------------------------------------------------
@@ -609,15 +624,16 @@ def print_hits(rows: list[dict[str, Any]], *, title: str) -> None:
     for r in rows:
         day = r["announced"] or r["submitted"] or ""
         out.print(
-            f"\n[cyan]{r['id']}[/] {day} {r['primary_category'] or ''}  [dim]{r['score']:.4f}[/]",
+            f"\n[cyan]{shown(r['id'])}[/] {day} {shown(r['primary_category'] or '')}  "
+            f"[dim]{r['score']:.4f}[/]",
             highlight=False,
         )
-        out.print(f"[bold]{r['title']}[/]", highlight=False)
+        out.print(f"[bold]{shown(r['title'])}[/]", highlight=False)
         if r.get("snippet_html"):
             snippet = re.sub(
                 r"<mark>(.*?)</mark>",
                 r"[reverse]\1[/reverse]",
-                _unescape(r["snippet_html"]).replace("[", "\\["),
+                shown(_unescape(r["snippet_html"])),
             )
             out.print(snippet, highlight=False)
     if not rows:
@@ -901,11 +917,11 @@ def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     table.add_column("votes", justify="right")
     for r in rows:
         table.add_row(
-            r["email"],
-            r["name"] or "",
+            shown(r["email"]),
+            shown(r["name"] or ""),
             f"{r['created']:%Y-%m-%d %H:%M}",
             f"{r['last_login']:%Y-%m-%d %H:%M}" if r["last_login"] else "never",
-            ", ".join(r["subscriptions"]) or "-",
+            shown(", ".join(r["subscriptions"]) or "-"),
             f"{r['votes']:,}",
         )
     out.print(table)
