@@ -28,6 +28,7 @@ from paperwire.settings import Settings
 from paperwire.store import Store, open_store
 
 EXIT_NOTHING_NEW = 3
+EXIT_DEFERRED = 5  # digest send: mail left pending for the next run (the SMTP server was down)
 app = typer.Typer(
     help="paperwire: research papers, daily.",
     no_args_is_help=True,
@@ -995,6 +996,13 @@ def digest_send(
         )
         for path in s.files[:5]:
             out.print(f"wrote {path}", highlight=False)
+    if summary.deferred and not dry_run:
+        err.print(
+            f"deferred: {summary.deferred:,} digests could not be handed to the mail server; "
+            "they stay pending for the next `paperwire digest send`",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_DEFERRED)
     if (summary.rendered if dry_run else summary.sent) == 0:
         raise typer.Exit(EXIT_NOTHING_NEW)
 
