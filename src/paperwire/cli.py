@@ -21,7 +21,7 @@ from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from paperwire.errors import ConfigError, PaperwireError
+from paperwire.errors import ConfigError, PaperwireError, disk_full
 from paperwire.ingest.base import Source
 from paperwire.ingest.runner import IngestSummary, run_ingest
 from paperwire.settings import Settings
@@ -1105,7 +1105,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted: run the same command again to resume")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors
+    except Exception as exc:  # click's usage errors, a full disk
+        full = disk_full(exc)
+        if full is not None:
+            err.print(f"[red]error:[/] {full}", highlight=False, soft_wrap=True)
+            sys.exit(1)
         _usage_or_raise(exc)
 
 
