@@ -486,6 +486,8 @@ def similar_page(
         raise BadRequest(f"k must be between 1 and {MAX_PER_PAGE}")
     for paper_id in ids:
         check_paper_id(paper_id)
+    if not ids and not (text and text.strip()):  # like a search without a query: nothing
+        return {"ids": [], "text": text, "filters": filters, "papers": []}
     index = site.search_index()
     rows = similar(site.store, index, ids=list(ids), text=text, k=k, filters=filters)
     return {"ids": list(ids), "text": text, "filters": filters, "papers": _papers(rows)}
