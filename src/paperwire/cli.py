@@ -61,7 +61,9 @@ PathsArg = Annotated[list[Path], typer.Argument(help="Files or directories.", sh
 
 # Escape sequences (CSI, OSC, ...) and every other C0/C1 control but tab and newline.
 _TERMINAL_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks, clipboard
+    r"|\x1b.?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 )
 
 

@@ -189,7 +189,12 @@ def _raw(n: int, **fields: Any) -> PaperRecord:
 
 
 def test_the_database_refusing_one_record_rejects_only_that_record(store: Store) -> None:
-    records = [_raw(1), _raw(2, comments="bad \ud800"), _raw(3), _raw(4, abs_url="https://x/\udfff")]
+    records = [
+        _raw(1),
+        _raw(2, comments="bad \ud800"),
+        _raw(3),
+        _raw(4, abs_url="https://x/\udfff"),
+    ]
     summary = run_ingest(store, _Unchecked(records), batch_size=10)
     assert count_papers(store) == 2
     assert summary.new == 2 and summary.rejected == 2
@@ -225,7 +230,7 @@ def test_two_overlapping_ingests_at_once_both_finish(store: Store, tmp_path: Pat
             start.wait()
             try:
                 run_ingest(own, PlainJsonl([path]), batch_size=25)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=ingest, args=(f,)) for f in files]

@@ -138,7 +138,7 @@ def test_search(client: TestClient) -> None:
     ("url", "needle"),
     [
         ("/api/v1/search?q=%22open", "never closed"),
-        ("/api/v1/search?q=x&mode=dense", "mode: Input should be 'bm25', 'hybrid' or 'hybrid+rerank'"),
+        ("/api/v1/search?q=x&mode=dense", "mode: Input should be 'bm25', 'hybrid'"),
         ("/api/v1/search?q=x&page=0", "page"),
         ("/api/v1/search?q=x&per_page=1000", "per_page"),
         ("/api/v1/days/2026-02-30", "is not a day"),
@@ -153,9 +153,10 @@ def test_bad_requests_are_400(client: TestClient, url: str, needle: str) -> None
 
 def test_search_page_past_the_results_window_is_404(client: TestClient) -> None:
     assert "past the last page" in error(client, "/api/v1/search?q=x&page=999", 404)["message"]
-    assert "past the last page" in error(client, "/api/v1/search?q=x&page=11&per_page=100", 404)[
-        "message"
-    ]
+    assert (
+        "past the last page"
+        in error(client, "/api/v1/search?q=x&page=11&per_page=100", 404)["message"]
+    )
 
 
 def test_bad_query_detail_points_at_the_problem(client: TestClient) -> None:

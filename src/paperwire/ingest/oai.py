@@ -315,7 +315,9 @@ class OaiDump:
         except OSError as exc:
             raise SourceError(f"{path}: {exc.strerror or exc}") from exc
         n = 0
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        stream: IO[bytes] = (
+            gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw  # type: ignore[assignment]
+        )
         with raw, stream:
             try:
                 for n, line in _bounded_lines(stream):

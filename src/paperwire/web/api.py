@@ -96,7 +96,9 @@ def week(site: SiteDep, day: DayPath, page: Page = 1, per_page: PerPage = data.P
 
 
 @router.get("/months/{month}", response_model=Listing, summary="Papers of one month")
-def month(site: SiteDep, month: MonthPath, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
+def month(
+    site: SiteDep, month: MonthPath, page: Page = 1, per_page: PerPage = data.PER_PAGE
+) -> Any:
     """`month` is YYYY-MM."""
     return data.month_page(site, month=data.parse_month(month), page=page, per_page=per_page)
 

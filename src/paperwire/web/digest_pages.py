@@ -35,9 +35,9 @@ from paperwire.store.subscriptions import (
 )
 from paperwire.store.users import get_user
 from paperwire.web import auth
-from paperwire.web.models import RowId
 from paperwire.web.account import signin_redirect
 from paperwire.web.data import parse_day
+from paperwire.web.models import RowId
 from paperwire.web.pages import private_page
 from paperwire.web.site import site_of
 
