@@ -319,3 +319,20 @@ def test_demo(home: Path) -> None:
     assert int(m.group(2)) == len(rows) > 0
     assert all(r["announced"] == date(2026, 7, 1) for r in rows)
     assert rows[0]["id"] in result.stdout
+
+
+def test_stored_terminal_escapes_never_reach_the_terminal(home: Path, tmp_path: Path) -> None:
+    """A title with OSC/CSI sequences (retitle the window, clear the screen) and Rich markup
+    prints as plain text in `papers show`, `papers list` and `search` (issue 17)."""
+    title = "\u001b]0;pwned\u0007Evil \u001b[2Jtitle \u009b31m [bold red]markup[/] here"
+    record = {"title": title, "arxiv_id": "2506.00001", "abstract": "Evil \u001b[5m abstract"}
+    path = tmp_path / "evil.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    assert invoke("ingest", "jsonl", str(path)).exit_code == 0
+    assert invoke("index", "update").exit_code == 0
+    for args in (("papers", "show", "2506.00001"), ("papers", "list"), ("search", "evil")):
+        result = invoke(*args)
+        assert result.exit_code == 0, args
+        text = result.stdout
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), (args, text)
+        assert "[bold red]markup[/]" in text, args

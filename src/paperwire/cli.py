@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,16 +18,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from paperwire.errors import ConfigError, PaperwireError
+from paperwire.errors import ConfigError, PaperwireError, disk_full
 from paperwire.ingest.base import Source
 from paperwire.ingest.runner import IngestSummary, run_ingest
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
 
 EXIT_NOTHING_NEW = 3
+EXIT_DEFERRED = 5  # digest send: mail left pending for the next run (the SMTP server was down)
 app = typer.Typer(
     help="paperwire: research papers, daily.",
     no_args_is_help=True,
@@ -55,6 +58,20 @@ RestartOpt = Annotated[
     bool, typer.Option("--restart", help="Ignore the checkpoint of an interrupted earlier run.")
 ]
 PathsArg = Annotated[list[Path], typer.Argument(help="Files or directories.", show_default=False)]
+
+
+# Escape sequences (CSI, OSC, ...) and every other C0/C1 control but tab and newline.
+_TERMINAL_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks, clipboard
+    r"|\x1b.?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def shown(text: Any) -> str:
+    """Stored text made safe for the terminal: control and escape sequences removed (a title
+    must not retitle the window or clear the screen) and Rich markup escaped."""
+    return rich_escape(_TERMINAL_CONTROL.sub("", str(text)))
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -179,7 +196,7 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
         _emit_json(summary.as_dict())
         return
     for message in summary.rejects[:20]:
-        err.print(f"[yellow]rejected[/] {message}", highlight=False)
+        err.print(f"[yellow]rejected[/] {shown(message)}", highlight=False)
     if summary.rejected > 20:
         err.print(f"... and {summary.rejected - 20:,} more rejected")
     resumed = " (resumed an interrupted run)" if summary.resumed else ""
@@ -413,7 +430,8 @@ def print_papers(rows: list[dict[str, Any]], *, title: str) -> None:
     for r in rows:
         authors = ", ".join(r["authors"][:3]) + (" et al." if len(r["authors"]) > 3 else "")
         day = r["announced"] or r["submitted"]
-        table.add_row(r["id"], str(day or ""), r["primary_category"] or "", r["title"], authors)
+        cells = (r["id"], day or "", r["primary_category"] or "", r["title"], authors)
+        table.add_row(*map(shown, cells))
     out.print(table)
     if not rows:
         out.print("no papers")
@@ -433,8 +451,8 @@ def papers_show(
     if as_json:
         _emit_json(row)
         return
-    out.print(f"[bold]{row['title']}[/]", highlight=False)
-    out.print(", ".join(row["authors"]) or "(authors unknown)", highlight=False)
+    out.print(f"[bold]{shown(row['title'])}[/]", highlight=False)
+    out.print(shown(", ".join(row["authors"]) or "(authors unknown)"), highlight=False)
     for label, key in (
         ("id", "id"),
         ("categories", "categories"),
@@ -453,14 +471,14 @@ def papers_show(
         if isinstance(value, list):
             value = ", ".join(value)
         if value:
-            out.print(f"[dim]{label:>10}[/] {value}", highlight=False)
+            out.print(f"[dim]{label:>10}[/] {shown(value)}", highlight=False)
     if row["versions"]:
         out.print(
             f"[dim]{'versions':>10}[/] "
             + ", ".join(f"v{n} {d or ''}".strip() for n, d in row["versions"])
         )
     out.print()
-    out.print(row["abstract"], highlight=False)
+    out.print(shown(row["abstract"]), highlight=False)
 
 
 # --- index, search, similar ---------------------------------------------------------------
@@ -503,7 +521,7 @@ def _index_update(ctx: typer.Context, *, full: bool, as_json: bool) -> None:
     from paperwire.index.manager import open_index, update_index
 
     with _store(ctx) as store:
-        index = open_index(_settings(ctx))
+        index = open_index(_settings(ctx), rebuild=full)  # build works on a damaged index too
         bar, progress = _bar("index")
         with bar:
             result = update_index(store, index, full=full, progress=progress)
@@ -620,15 +638,16 @@ def print_hits(rows: list[dict[str, Any]], *, title: str) -> None:
     for r in rows:
         day = r["announced"] or r["submitted"] or ""
         out.print(
-            f"\n[cyan]{r['id']}[/] {day} {r['primary_category'] or ''}  [dim]{r['score']:.4f}[/]",
+            f"\n[cyan]{shown(r['id'])}[/] {day} {shown(r['primary_category'] or '')}  "
+            f"[dim]{r['score']:.4f}[/]",
             highlight=False,
         )
-        out.print(f"[bold]{r['title']}[/]", highlight=False)
+        out.print(f"[bold]{shown(r['title'])}[/]", highlight=False)
         if r.get("snippet_html"):
             snippet = re.sub(
                 r"<mark>(.*?)</mark>",
                 r"[reverse]\1[/reverse]",
-                _unescape(r["snippet_html"]).replace("[", "\\["),
+                shown(_unescape(r["snippet_html"])),
             )
             out.print(snippet, highlight=False)
     if not rows:
@@ -1048,11 +1067,11 @@ def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     table.add_column("votes", justify="right")
     for r in rows:
         table.add_row(
-            r["email"],
-            r["name"] or "",
+            shown(r["email"]),
+            shown(r["name"] or ""),
             f"{r['created']:%Y-%m-%d %H:%M}",
             f"{r['last_login']:%Y-%m-%d %H:%M}" if r["last_login"] else "never",
-            ", ".join(r["subscriptions"]) or "-",
+            shown(", ".join(r["subscriptions"]) or "-"),
             f"{r['votes']:,}",
         )
     out.print(table)
@@ -1150,6 +1169,13 @@ def digest_send(
         )
         for path in s.files[:5]:
             out.print(f"wrote {path}", highlight=False)
+    if summary.deferred and not dry_run:
+        err.print(
+            f"deferred: {summary.deferred:,} digests could not be handed to the mail server; "
+            "they stay pending for the next `paperwire digest send`",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_DEFERRED)
     if (summary.rendered if dry_run else summary.sent) == 0:
         raise typer.Exit(EXIT_NOTHING_NEW)
 
@@ -1492,7 +1518,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted: run the same command again to resume")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors
+    except Exception as exc:  # click's usage errors, a full disk
+        full = disk_full(exc)
+        if full is not None:
+            err.print(f"[red]error:[/] {full}", highlight=False, soft_wrap=True)
+            sys.exit(1)
         _usage_or_raise(exc)
 
 

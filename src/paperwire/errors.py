@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import re
+
 
 class PaperwireError(Exception):
     """Base class: an error meant for the user, shown without a traceback. `http_status` is
@@ -28,6 +31,12 @@ class RecordsRefused(PaperwireError):
     not for being unusable itself: storing the records one by one finds the culprit."""
 
 
+class Unavailable(PaperwireError):
+    """A part of the service that cannot answer now (a damaged search index, ...)."""
+
+    http_status = 503
+
+
 class BadRequest(PaperwireError):
     """A request parameter that cannot be used (a malformed day, a page past the end, ...)."""
 
@@ -52,3 +61,37 @@ class BadQuery(PaperwireError):
     def __init__(self, message: str, *, position: int = 0) -> None:
         super().__init__(message)
         self.position = position
+
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_PG_DISK_FULL = "53100"
+_SQLITE_FULL = 13
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
+def disk_full(exc: BaseException) -> str | None:
+    """The one line to show when `exc` (or what caused it) is a full disk, quota or file-size
+    limit: from the OS, SQLite ("database or disk is full") or PostgreSQL (53100); else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for candidate in (current, getattr(current, "orig", None)):
+            if isinstance(candidate, OSError) and candidate.errno in _FULL_ERRNOS:
+                where = f" writing {candidate.filename}" if candidate.filename else ""
+                return _full(f"{candidate.strerror}{where}")
+            if isinstance(candidate, OSError) and _SHORT_WRITE.fullmatch(str(candidate)):
+                return _full("a file could not be written whole")  # numpy's tofile()
+            if getattr(candidate, "sqlite_errorcode", None) == _SQLITE_FULL:
+                return _full("the database file cannot grow")
+            if getattr(candidate, "sqlstate", None) == _PG_DISK_FULL:
+                return _full("PostgreSQL cannot extend its files")
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _full(what: str) -> str:
+    return (
+        f"the disk is full ({what}): free some space and run the same command again "
+        "(what was stored before is intact)"
+    )

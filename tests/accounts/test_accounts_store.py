@@ -183,3 +183,16 @@ def test_check_email_canonical_spelling() -> None:
 )
 def test_safe_next(path: str | None, expected: str) -> None:
     assert safe_next(path) == expected
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "x\ud800", "tab\tin"])
+def test_text_fields_refuse_nul_and_lone_surrogates(bad: str) -> None:
+    """NUL (PostgreSQL refuses it) and lone surrogates (no driver can encode them) never reach
+    the database as a 500: a name or saved search holding one is a BadRequest (issue 17)."""
+    from paperwire.store.subscriptions import check_subscription
+    from paperwire.store.users import check_name
+
+    with pytest.raises(BadRequest, match="control characters"):
+        check_subscription("search", bad)
+    with pytest.raises(BadRequest, match="control characters"):
+        check_name(bad)

@@ -203,3 +203,26 @@ def test_bibtex_download(client: TestClient, settings: Settings) -> None:
     assert "title = {{Costs \\{fast\\} at 100\\% \\& more\\_than \\$5" in text
     assert "doi = {10.1000/x\\_y}" not in text and "doi = {10.1000/x_y}" in text
     assert "@article{" in text and "Hostile <script>" in text  # BibTeX is not HTML
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/collections/9223372036854775808"),
+        ("get", "/collections/18446744073709551616.bib"),
+        ("post", "/collections/9223372036854775808/rename"),
+        ("post", "/collections/9223372036854775808/delete"),
+        ("post", "/account/subscriptions/9223372036854775808/enabled"),
+        ("post", "/account/subscriptions/9223372036854775808/remove"),
+    ],
+)
+def test_path_ids_past_64_bits_are_400_not_500(
+    client: TestClient, settings: Settings, method: str, url: str
+) -> None:
+    me = act_as(client, settings, "huge-ids@example.org")
+    data = {"csrf_token": me.csrf, "name": "x", "enabled": "1"}
+    r = client.get(url) if method == "get" else client.post(url, data=data)
+    assert r.status_code == 400, (url, r.status_code)
+    small = url.replace("9223372036854775808", "2").replace("18446744073709551616", "2")
+    r = client.get(small) if method == "get" else client.post(small, data=data)
+    assert r.status_code == 404, (small, r.status_code)  # in range but not theirs

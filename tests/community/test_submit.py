@@ -178,6 +178,7 @@ def test_errors_write_nothing(
     papers = count_papers(store)
     r = submit(client, me.csrf, text)
     assert r.status_code == status and message in r.text
+    assert settings.arxiv_api_url not in r.text and "127.0.0.1" not in r.text  # internal
     assert 'role="alert"' in r.text and 'name="paper"' in r.text  # the form, to try again
     assert count_papers(store) == papers
 
@@ -192,6 +193,7 @@ def test_unreachable_arxiv_is_502(settings: Settings, tmp_path: Path) -> None:
         me = act_as(client, down, "sub-down@example.org")
         r = submit(client, me.csrf, "2104.12255")
         assert r.status_code == 502 and "arXiv could not be asked right now" in r.text
+        assert f":{port}" not in r.text and "/api/query" not in r.text
         with pytest.raises(Exception, match="no paper"):
             find_paper(store_of(client), "2104.12255")
 

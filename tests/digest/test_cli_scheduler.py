@@ -81,3 +81,29 @@ def test_scheduler_runs_the_job_in_its_thread(settings: Settings) -> None:
     assert len(set(ran)) == 1  # once that day, however long the thread ran
     with pytest.raises(ConfigError):
         DigestScheduler(settings.model_copy(update={"digest_time": "8h"}))
+
+
+def test_cli_send_during_an_smtp_outage_exits_5_not_3(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    subscriber: Subscriber,
+    mailbox: Capture,
+) -> None:
+    """Deferred mail is not "nothing to send": cron must see the difference (issue 17)."""
+    import functools
+
+    from paperwire.digest import send
+
+    _env(monkeypatch, settings)
+    fast = functools.partial(send.send_digests, retries=0, base_delay=0.0)
+    monkeypatch.setattr(send, "send_digests", fast)  # the real sender, without the backoff
+    subscriber("outage@example.org", "trending")
+    mailbox.refuse = 100  # the real server answers 451 to everything
+    code, out, err = run_main(capsys, "digest", "send", "--date", str(DAY2))
+    assert code == 5
+    assert "1 left for the next run" in out
+    assert "deferred: 1 digests could not be handed to the mail server" in " ".join(err.split())
+    mailbox.refuse = 0
+    code, out, _ = run_main(capsys, "digest", "send", "--date", str(DAY2), "--json")
+    assert code == 0 and json.loads(out)["sent"] == 1

@@ -281,7 +281,6 @@ def test_plain_jsonl_bad_lines_are_rejected_with_their_origin(tmp_path: Path) ->
         ("bad.jsonl:6", "expected a JSON object, got list"),
         ("bad.jsonl:7", "line longer than 1,000,000 bytes"),
         ("bad.jsonl:8", "OK Good 8"),
-        ("bad.jsonl:9", "empty line"),
         ("bad.jsonl:10", "announced 'yesterday' is not a date (use YYYY-MM-DD)"),
         ("bad.jsonl:11", "arxiv_id 'not an id' is not an arXiv identifier"),
         ("bad.jsonl:12", "OK Good 12"),

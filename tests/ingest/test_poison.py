@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,13 @@ from sqlalchemy import select
 
 from paperwire.errors import SourceError
 from paperwire.ingest.base import Cursor
-from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainJsonl
+from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJsonl
 from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.oai import OaiDump
-from paperwire.ingest.records import Item, PaperRecord
+from paperwire.ingest.records import Item, PaperRecord, Rejected
 from paperwire.ingest.runner import run_ingest
 from paperwire.store import Store, open_store
+from paperwire.store.checkpoints import load_checkpoint
 from paperwire.store.papers import count_papers, get_paper
 from paperwire.store.schema import ingest_runs
 
@@ -187,7 +189,12 @@ def _raw(n: int, **fields: Any) -> PaperRecord:
 
 
 def test_the_database_refusing_one_record_rejects_only_that_record(store: Store) -> None:
-    records = [_raw(1), _raw(2, comments="bad \ud800"), _raw(3), _raw(4, abs_url="https://x/\udfff")]
+    records = [
+        _raw(1),
+        _raw(2, comments="bad \ud800"),
+        _raw(3),
+        _raw(4, abs_url="https://x/\udfff"),
+    ]
     summary = run_ingest(store, _Unchecked(records), batch_size=10)
     assert count_papers(store) == 2
     assert summary.new == 2 and summary.rejected == 2
@@ -223,7 +230,7 @@ def test_two_overlapping_ingests_at_once_both_finish(store: Store, tmp_path: Pat
             start.wait()
             try:
                 run_ingest(own, PlainJsonl([path]), batch_size=25)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=ingest, args=(f,)) for f in files]
@@ -234,3 +241,98 @@ def test_two_overlapping_ingests_at_once_both_finish(store: Store, tmp_path: Pat
     assert errors == []
     assert count_papers(store) == len(ids)
     assert sorted(status for status, _ in _runs(store)) == ["done", "done"]
+
+
+# --- blank lines and files of nothing but rejects -------------------------------------------
+
+
+def _blank_gzip(path: Path, megabytes: int, tail: bytes) -> Path:
+    chunk = b"\n" * (1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        for _ in range(megabytes):
+            f.write(chunk)
+        f.write(tail)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "oai-dump"])
+def test_100_mb_of_blank_lines_cost_next_to_nothing(tmp_path: Path, kind: str) -> None:
+    tail = (_plain("2504.00001") if kind == "jsonl" else _oai("2504.00001")).encode() + b"\n"
+    path = _blank_gzip(tmp_path / "blank.jsonl.gz", 100, tail)
+    source = PlainJsonl([path]) if kind == "jsonl" else OaiDump([path])
+    started = time.process_time()
+    items = list(source.items())
+    cpu = time.process_time() - started
+    assert [(i.origin.split()[0], i.title) for i, _ in items] == [  # type: ignore[union-attr]
+        (f"blank.jsonl.gz:{100 * (1 << 20) + 1}", "Paper 2504.00001")
+    ]
+    # Decompressing 100 MB alone takes ~0.3 s; one Python step per line took minutes.
+    assert cpu < 10, f"{cpu:.1f} s of CPU for blank lines"
+
+
+class _Rejects:
+    """A source of nothing but rejects that dies (a crash, not a source error) after `n`."""
+
+    name = "rejects"
+    key = "rejects:test"
+    total = None
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def items(self, resume: dict[str, Any] | None = None) -> Iterator[tuple[Item, Cursor]]:
+        for i in range(int((resume or {}).get("i", -1)) + 1, self.n):
+            yield Rejected(f"rejects:{i}", "broken"), Cursor({"i": i}, i + 1)
+        raise RuntimeError("killed")
+
+
+def test_only_rejects_still_checkpoint_progress(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        run_ingest(store, _Rejects(35), batch_size=10)
+    assert load_checkpoint(store, _Rejects.key) == {"i": 29}  # every 10 items, records or not
+
+
+# --- smaller holes (issue 17, Low) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "10.1000/ABC.def",
+        "https://www.doi.org/10.1000/abc.def",
+        "http://dx.doi.org/10.1000/abc.def",
+        "https://doi.org/10.1000%2Fabc.def",
+        "10.1000%2fabc.def",
+        "doi:10.1000/abc.def",
+        "info:doi/10.1000/abc.def",
+    ],
+)
+def test_every_doi_spelling_is_the_same_doi(spelling: str) -> None:
+    from paperwire.ingest.records import normalize_doi
+
+    assert normalize_doi(spelling) == "10.1000/abc.def"
+
+
+def test_csv_with_a_utf8_bom_reads_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbftitle,arxiv_id\r\nA paper,2505.00001\r\n")
+    items = [item for item, _ in PlainCsv([path]).items()]
+    assert [(i.title, i.arxiv_id) for i in items] == [("A paper", "2505.00001")]  # type: ignore[union-attr]
+
+
+def test_listing_page_with_a_long_title_line(tmp_path: Path) -> None:
+    from paperwire.ingest.listing import TITLE_MAX, ListingPages
+
+    long_title = "A very long title " * 20  # 360 characters, over TITLE_MAX
+    assert len(long_title.strip()) > TITLE_MAX
+    abstract = "We study long titles. " * 40
+    page = tmp_path / "page.txt"
+    page.write_text(
+        f"new\nMar 14\n\n{long_title}\n\n{abstract}\n\nShort title\n\nIts abstract is here.\n"
+    )
+    items = list(ListingPages([page], year=2025).parse_page(page))
+    got = [(i.title, i.abstract[:22], i.origin) for i in items]  # type: ignore[union-attr]
+    assert got == [
+        (long_title.strip(), "We study long titles. ", "page.txt:4"),
+        ("Short title", "Its abstract is here.", "page.txt:8"),
+    ]

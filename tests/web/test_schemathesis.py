@@ -127,3 +127,46 @@ def test_api(case: schemathesis.Case) -> None:
     case.call_and_validate(
         checks=[not_a_server_error, api_error_object, response_schema_conformance]
     )
+
+
+@pytest.mark.slow  # ~30 s on 2 cores: a server process and ~400 requests
+@pytest.mark.network_local
+def test_schemathesis_run_checks_all_finds_nothing(settings: Settings) -> None:
+    """`schemathesis run --checks all` against `paperwire serve`, on a small budget: no ST202
+    (a request the schema allows but the API rejects) nor any other failure (issue 17)."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    st_cli = shutil.which("schemathesis") or shutil.which("st")
+    if st_cli is None:
+        pytest.skip("the schemathesis command is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    cmd = [sys.executable, "-m", "paperwire", "--home", str(settings.home), "serve"]
+    server = subprocess.Popen([*cmd, "--port", str(port)], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/openapi.json"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.2)
+        run = subprocess.run(
+            [st_cli, "run", url, "--checks", "all", "--max-examples", "10", "--seed", "1"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert run.returncode == 0 and "ST202" not in run.stdout, run.stdout[-4000:]

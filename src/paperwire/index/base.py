@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from paperwire.errors import PaperwireError
+
 FORMAT_VERSION = 1
 
 
@@ -145,5 +147,5 @@ def read_meta(folder: Path, kind: str) -> dict[str, Any]:
     return meta
 
 
-class IndexFormatError(Exception):
+class IndexFormatError(PaperwireError):
     """An index folder that is missing, damaged, or of another format version."""

@@ -19,15 +19,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from paperwire.index.backend import IndexBackend, Mode, Query
-from paperwire.index.base import Doc, Hits, top_k
+from paperwire.index.base import Doc, Hits, IndexFormatError, top_k
 from paperwire.index.dense import DenseIndex
 from paperwire.index.embedlog import EmbedLog, text_hash
 from paperwire.index.encoders import Encoder, load_encoder
@@ -36,6 +38,7 @@ from paperwire.index.late import TokenStore
 from paperwire.index.lexical import LexicalIndex, LexQuery
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 STATE_VERSION = 1
 DATE_SORT_POOL = 1000  # sort:date orders this many most relevant matches by date
 QUERY_CACHE = 1024  # query vectors remembered
@@ -63,6 +66,26 @@ class IndexState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _damaged_as_format_error(path: Path, load: Callable[[Path], T]) -> T:
+    """load(path), any failure to read it (truncated, overwritten, wrong type) as
+    IndexFormatError: a damaged file is one clear message, never a traceback."""
+    try:
+        return load(path)
+    except IndexFormatError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise IndexFormatError(f"{path}: damaged ({exc})") from exc
+
+
+def _read_state(path: Path) -> IndexState:
+    return IndexState(**json.loads(path.read_text()))
+
+
+def _read_embedded(path: Path) -> dict[int, int]:
+    with np.load(path) as z:
+        return dict(zip(z["keys"].tolist(), z["hashes"].tolist(), strict=True))
+
+
 class EmbeddedIndex(IndexBackend):
     def __init__(
         self,
@@ -81,28 +104,48 @@ class EmbeddedIndex(IndexBackend):
         self.embedded: dict[int, int] = {}  # key -> hash of the text its vectors came from
         self.state = IndexState()
         self._folded_seq = -1
+        self._discard_embeddings = False  # a rebuild found them damaged: delete at save
         self.query_vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # --- opening and saving ------------------------------------------------------------------
 
     @classmethod
-    def open(cls, folder: Path, **kwargs: Any) -> EmbeddedIndex:
-        """Load what is in `folder` (an empty index when nothing is there yet)."""
+    def open(cls, folder: Path, *, rebuild: bool = False, **kwargs: Any) -> EmbeddedIndex:
+        """Load what is in `folder` (an empty index when nothing is there yet).
+
+        A damaged part raises IndexFormatError saying to run `paperwire index build`. With
+        `rebuild` (that command: the lexical part is made anew from the store) the lexical part
+        is not read, and damaged embeddings are dropped (to be redone by `index embed`) and
+        deleted at the next save, so no file needs deleting by hand.
+        """
         index = cls(folder, **kwargs)
         folder = Path(folder)
-        if (folder / "lexical").exists():
-            index.lexical = LexicalIndex.load(folder / "lexical")
-        if (folder / "dense").exists():
-            index.dense = DenseIndex.load(folder / "dense")
-        if (folder / "tokens").exists():
-            index.tokens = TokenStore.load(folder / "tokens")
-        if (folder / "embedded.npz").exists():
-            with np.load(folder / "embedded.npz") as z:
-                index.embedded = dict(zip(z["keys"].tolist(), z["hashes"].tolist(), strict=True))
-        if (folder / "state.json").exists():
-            index.state = IndexState(**json.loads((folder / "state.json").read_text()))
-        index._replay_log()
+        try:
+            if not rebuild and (folder / "lexical").exists():
+                index.lexical = _damaged_as_format_error(folder / "lexical", LexicalIndex.load)
+            if (folder / "state.json").exists():
+                index.state = _damaged_as_format_error(folder / "state.json", _read_state)
+            index._load_embeddings(folder)
+        except IndexFormatError as exc:
+            if not rebuild:
+                if "paperwire index build" in str(exc):
+                    raise
+                hint = "run `paperwire index build` to rebuild the index from the store"
+                raise IndexFormatError(f"{exc}; {hint}") from exc
+            log.warning("%s: dropping the embeddings (`paperwire index embed` redoes them)", exc)
+            index.dense, index.tokens, index.embedded = None, None, {}
+            index._folded_seq, index._discard_embeddings = -1, True
+            index.state = IndexState(encoder=None)
         return index
+
+    def _load_embeddings(self, folder: Path) -> None:
+        if (folder / "dense").exists():
+            self.dense = _damaged_as_format_error(folder / "dense", DenseIndex.load)
+        if (folder / "tokens").exists():
+            self.tokens = _damaged_as_format_error(folder / "tokens", TokenStore.load)
+        if (folder / "embedded.npz").exists():
+            self.embedded = _damaged_as_format_error(folder / "embedded.npz", _read_embedded)
+        _damaged_as_format_error(folder / "embedlog", lambda _: self._replay_log())
 
     def _log(self) -> EmbedLog | None:
         return EmbedLog(self.folder / "embedlog") if self.folder else None
@@ -124,6 +167,10 @@ class EmbeddedIndex(IndexBackend):
 
     def _save_embeddings(self) -> None:
         assert self.folder is not None
+        if self._discard_embeddings:
+            for name in ("dense", "tokens", "embedlog"):
+                shutil.rmtree(self.folder / name, ignore_errors=True)
+            self._discard_embeddings = False
         if self.dense is not None:
             self.dense.save(self.folder / "dense")
         if self.tokens is not None:

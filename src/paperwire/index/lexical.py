@@ -673,7 +673,7 @@ class LexicalIndex(IndexPart):
             index._n_live, index._total_len = int(meta["docs"]), float(meta["total_len"])
             index._check(len(index.terms))
         except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
-            raise IndexFormatError(f"{path}: damaged lexical index ({exc}): rebuild it") from exc
+            raise IndexFormatError(f"{path}: damaged lexical index ({exc})") from exc
         return index
 
     def _check(self, vocab: int) -> None:

@@ -27,9 +27,11 @@ def index_folder(settings: Settings) -> Path:
     return settings.home_dir / "index"
 
 
-def open_index(settings: Settings, **kwargs: Any) -> EmbeddedIndex:
+def open_index(settings: Settings, *, rebuild: bool = False, **kwargs: Any) -> EmbeddedIndex:
+    """The saved index; `rebuild` for `update_index(full=True)`: a damaged index opens too (see
+    EmbeddedIndex.open), to be made anew from the store."""
     kwargs.setdefault("encoder_spec", settings.encoder)
-    return EmbeddedIndex.open(index_folder(settings), **kwargs)
+    return EmbeddedIndex.open(index_folder(settings), rebuild=rebuild, **kwargs)
 
 
 def row_to_doc(row: dict[str, Any]) -> Doc:

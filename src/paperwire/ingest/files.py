@@ -60,7 +60,7 @@ def _json_item(line: Line, parse: Parser) -> Item:
     text = decode_utf8(line.raw, line.origin)
     if isinstance(text, Rejected):
         return text
-    if not text.strip():
+    if not text.strip():  # whitespace read_lines does not skip (a form feed, ...)
         return Rejected(line.origin, "empty line")
     try:
         obj = json.loads(text)
@@ -266,8 +266,9 @@ class PlainCsv(_FileSource):
 
     def _file(self, path: Path, offset: int, skip: int) -> Iterator[tuple[Item, Cursor]]:
         reader, raw = open_maybe_gzip(path)
-        # surrogateescape keeps bad bytes visible so that only their row is rejected.
-        text = io.TextIOWrapper(reader, encoding="utf-8", errors="surrogateescape", newline="")
+        # surrogateescape keeps bad bytes visible so that only their row is rejected; utf-8-sig
+        # drops the byte order mark Excel's "CSV UTF-8" starts with.
+        text = io.TextIOWrapper(reader, encoding="utf-8-sig", errors="surrogateescape", newline="")
         with raw, text:
             rows = csv.reader(text)
             try:

@@ -101,14 +101,16 @@ class ListingPages:
             yield text or Rejected(path.name, "page too large")
             return
         day, title, title_line = self.day, None, 0
-        for number, line in _content_lines(text):
+        lines = list(_content_lines(text))
+        for i, (number, line) in enumerate(lines):
             origin = f"{path.name}:{number}"
+            following = lines[i + 1][1] if i + 1 < len(lines) else None
             banner = banner_day(line, year=self.year, today=self.today)
             if banner is not None:
                 day = self.day or banner
             elif _BANNER.fullmatch(line):
                 yield Rejected(origin, f"date banner {line!r} is not a day")
-            elif title is None and len(line) > TITLE_MAX:
+            elif title is None and len(line) > TITLE_MAX and not _long_title(line, following):
                 yield Rejected(origin, "abstract without a title line before it")
             elif title is None:
                 title, title_line = line, number
@@ -129,6 +131,17 @@ class ListingPages:
             title=title, abstract=abstract, announced=day, source=self.name, origin=origin
         )
         return finish(rec)
+
+
+def _long_title(line: str, following: str | None) -> bool:
+    """A line longer than TITLE_MAX is still a title when a longer line (its abstract) follows:
+    otherwise the abstract would be taken for the title of the paper after it."""
+    return (
+        len(line) <= MAX_TITLE_CHARS
+        and following is not None
+        and len(following) > len(line)
+        and _BANNER.fullmatch(following) is None
+    )
 
 
 def _looks_like_title(line: str) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any
 from urllib.parse import urlencode
 
 from lxml import etree
@@ -25,6 +25,7 @@ from lxml import etree
 from paperwire.errors import SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.http import PoliteClient
+from paperwire.ingest.lines import skip_blank
 from paperwire.ingest.oai_parse import HARVEST_SOURCE, OAI_NS, parse_record, record_from_dc
 from paperwire.ingest.records import MAX_RECORD_BYTES, Item, Rejected, decode_utf8
 
@@ -245,17 +246,20 @@ def parse_dump_line(raw: bytes, origin: str) -> Item | None:
     return record_from_dc(data[1], origin=origin, source=DUMP_SOURCE, arxiv_id=data[0])
 
 
-class _LineReader(Protocol):
-    def readline(self, size: int = -1, /) -> bytes: ...
-
-
-def _bounded_lines(stream: _LineReader) -> Iterator[bytes]:
-    """Lines, each cut at MAX_RECORD_BYTES + 1 so one endless line cannot fill memory."""
-    while line := stream.readline(MAX_RECORD_BYTES + 1):
+def _bounded_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(number, line) of the non-blank lines, each cut at MAX_RECORD_BYTES + 1 so one endless
+    line cannot fill memory; runs of blank lines are skipped a buffer at a time."""
+    number = 0
+    while True:
+        number += skip_blank(stream)
+        line = stream.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            return
+        number += 1
         if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
             while (rest := stream.readline(MAX_RECORD_BYTES)) and not rest.endswith(b"\n"):
                 pass
-        yield line  # still too long: decode_utf8 rejects it by size
+        yield number, line  # still too long: decode_utf8 rejects it by size
 
 
 class OaiDump:
@@ -311,10 +315,12 @@ class OaiDump:
         except OSError as exc:
             raise SourceError(f"{path}: {exc.strerror or exc}") from exc
         n = 0
-        stream = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        stream: IO[bytes] = (
+            gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw  # type: ignore[assignment]
+        )
         with raw, stream:
             try:
-                for n, line in enumerate(_bounded_lines(stream), 1):
+                for n, line in _bounded_lines(stream):
                     if n <= skip:
                         continue
                     item = parse_dump_line(line, f"{path.name}:{n}")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import unquote
 
 # Absurd sizes: far beyond any real arXiv record, small enough that one record cannot hurt us.
 MAX_TITLE_CHARS = 1_000
@@ -100,7 +101,9 @@ def normalize_doi(text: str | None) -> str | None:
     if not text:
         return None
     s = text.strip()
-    s = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", s, flags=re.I)
+    s = re.sub(r"^(?:https?://(?:www\.|dx\.)?doi\.org/|doi:\s*|info:doi/)", "", s, flags=re.I)
+    if "%" in s:  # a DOI copied out of a URL: "10.1000%2Fabc" is "10.1000/abc"
+        s = unquote(s)
     # Some sources list several DOIs separated by spaces: the first names the paper.
     s = s.split()[0] if s.split() else ""
     return s.lower() if s.startswith("10.") else None

@@ -120,8 +120,8 @@ def _finish_failed(
     message = str(exc) or type(exc).__name__
     try:
         finish_run(store, run_id, status=status, counts=summary.counts(), message=message)
-    except Exception:  # the store itself is what failed: the original error matters more
-        log.exception("could not mark ingest run %s as %s", run_id, status)
+    except Exception as mark_exc:  # the store itself failed: the original error matters more
+        log.error("could not mark ingest run %s as %s: %s", run_id, status, mark_exc)
 
 
 def run_ingest(

@@ -69,9 +69,14 @@ def check_mode(mode: str, *, allowed: tuple[Mode, ...] = USER_MODES) -> Mode:
 def _check_page(page: int, per_page: int) -> None:
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
-    if page < 1 or page * per_page > MAX_RESULTS:
+    if page < 1:
         raise BadQuery(
             f"page must be between 1 and {MAX_RESULTS // per_page} at {per_page} results per page"
+        )
+    if page * per_page > MAX_RESULTS:  # past the results window: as a list's page past its end
+        raise NotFound(
+            f"page {page} is past the last page, {MAX_RESULTS // per_page} at {per_page} "
+            f"results per page (searches show the best {MAX_RESULTS:,})"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,6 +41,10 @@ def check_subscription(kind: str, query: str | None) -> str | None:
         raise BadRequest("a saved search needs a query")
     if len(query) > MAX_QUERY:
         raise BadRequest(f"a saved search is at most {MAX_QUERY} characters")
+    # NUL is refused by PostgreSQL and a lone surrogate (from a mis-decoded argv) by every
+    # driver: refused here with a message, not as a database error.
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in query):
+        raise BadRequest("a saved search cannot contain control characters")
     return query
 
 

@@ -165,7 +165,7 @@ def check_name(name: str | None) -> str:
     clean = (name or "").strip()
     if len(clean) > MAX_NAME:
         raise BadRequest(f"a name is at most {MAX_NAME} characters")
-    if any(unicodedata.category(c) == "Cc" for c in clean):
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in clean):  # Cs: lone surrogates
         raise BadRequest("a name cannot contain control characters")
     return clean
 

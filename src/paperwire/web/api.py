@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
+from paperwire.search.query import MAX_CHARS as MAX_QUERY_CHARS
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.web import data
 from paperwire.web.models import (
@@ -20,16 +21,61 @@ from paperwire.web.models import (
     Status,
     TrendingListing,
 )
-from paperwire.web.pages import Page, Period, SiteDep, limit_llm
+from paperwire.web.pages import Page, SiteDep, limit_llm
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Error, "description": "A malformed parameter or query."},
     404: {"model": Error, "description": "No such paper, category or page."},
 }
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": Error, "description": "The search index is damaged (see /status)."},
+}
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
 
 PerPage = Annotated[
     int, Query(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
+]
+# What well-formed values look like, stated in the schema (a client, or schemathesis, can tell
+# them from bad ones) but checked by the data functions, whose messages say what is allowed:
+# days and months in the calendar, years 1000 to 9998 (data.parse_day), quotes in pairs.
+_YEAR = "([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+_LEAP = "([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)"
+DAY_PATTERN = (
+    f"^({_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|{_YEAR}-(0[13-9]|1[0-2])-(29|30)"
+    f"|{_YEAR}-(0[13578]|1[02])-31|{_LEAP}-02-29)$"
+)
+MONTH_PATTERN = f"^{_YEAR}-(0[1-9]|1[0-2])$"
+CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,31}(\.[A-Za-z0-9-]{1,31})?$"
+QUERY_PATTERN = '^[^"]*("[^"]*"[^"]*)*$'  # the rest of the syntax is checked with a message
+DayPath = Annotated[
+    str,
+    Path(
+        description="A day, YYYY-MM-DD.",
+        examples=["2026-07-01"],
+        json_schema_extra={"pattern": DAY_PATTERN},
+    ),
+]
+MonthPath = Annotated[
+    str,
+    Path(
+        description="A month, YYYY-MM.",
+        examples=["2026-07"],
+        json_schema_extra={"pattern": MONTH_PATTERN},
+    ),
+]
+CategoryPath = Annotated[
+    str,
+    Path(
+        description="An arXiv category, such as cs.CL or hep-th.",
+        json_schema_extra={"pattern": CATEGORY_PATTERN},
+    ),
+]
+ModeQuery = Annotated[
+    Literal["bm25", "hybrid", "hybrid+rerank"] | None,
+    Query(description="Ranking: bm25, hybrid or hybrid+rerank (default: the site's)."),
+]
+PeriodQuery = Annotated[
+    Literal["day", "week", "month"], Query(description="The last 1, 7 or 30 days.")
 ]
 
 
@@ -39,19 +85,21 @@ def latest_day(site: SiteDep, page: Page = 1, per_page: PerPage = data.PER_PAGE)
 
 
 @router.get("/days/{day}", response_model=Listing, summary="Papers of one listing day")
-def day(site: SiteDep, day: str, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
+def day(site: SiteDep, day: DayPath, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
     """`day` is YYYY-MM-DD."""
     return data.day_page(site, day=data.parse_day(day), page=page, per_page=per_page)
 
 
 @router.get("/weeks/{day}", response_model=Listing, summary="Papers of the ISO week of a day")
-def week(site: SiteDep, day: str, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
+def week(site: SiteDep, day: DayPath, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
     """`day` is any day of the week, YYYY-MM-DD; the list's key is that week's Monday."""
     return data.week_page(site, day=data.parse_day(day), page=page, per_page=per_page)
 
 
 @router.get("/months/{month}", response_model=Listing, summary="Papers of one month")
-def month(site: SiteDep, month: str, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
+def month(
+    site: SiteDep, month: MonthPath, page: Page = 1, per_page: PerPage = data.PER_PAGE
+) -> Any:
     """`month` is YYYY-MM."""
     return data.month_page(site, month=data.parse_month(month), page=page, per_page=per_page)
 
@@ -65,7 +113,7 @@ def categories(site: SiteDep) -> Any:
     "/categories/{category}", response_model=Listing, summary="A category's papers, newest first"
 )
 def category(
-    site: SiteDep, category: str, page: Page = 1, per_page: PerPage = data.PER_PAGE
+    site: SiteDep, category: CategoryPath, page: Page = 1, per_page: PerPage = data.PER_PAGE
 ) -> Any:
     return data.category_page(site, category=category, page=page, per_page=per_page)
 
@@ -77,7 +125,7 @@ def category(
     description=data.TRENDING_NOTE,
 )
 def trending(
-    site: SiteDep, period: Period = "week", page: Page = 1, per_page: PerPage = data.PER_PAGE
+    site: SiteDep, period: PeriodQuery = "week", page: Page = 1, per_page: PerPage = data.PER_PAGE
 ) -> Any:
     return data.trending_page(site, period=period, page=page, per_page=per_page)
 
@@ -89,27 +137,34 @@ def paper(site: SiteDep, paper_id: str) -> Any:
     return data.paper_page(site, paper_id=paper_id)
 
 
-@router.get("/search", response_model=SearchPage, summary="Search papers")
+@router.get("/search", response_model=SearchPage, summary="Search papers", responses=UNAVAILABLE)
 def search(
     site: SiteDep,
     q: Annotated[
         str,
         Query(
-            max_length=2000,
+            max_length=MAX_QUERY_CHARS,
             description='Query: words, "phrases", -exclusions, author:, cat:, year:, date:, '
-            "after:, before:, has:code, sort:date|relevance.",
+            "after:, before:, has:code, sort:date|relevance. A query that cannot be read is a "
+            "400 saying what is wrong.",
+            json_schema_extra={"pattern": QUERY_PATTERN},
         ),
     ] = "",
     page: Page = 1,
     per_page: PerPage = data.SEARCH_PER_PAGE,
-    mode: Annotated[
-        str | None, Query(max_length=32, description="bm25, hybrid or hybrid+rerank.")
-    ] = None,
+    mode: ModeQuery = None,
 ) -> Any:
     return data.search_page(site, q=q, page=page, mode=mode, per_page=per_page)
 
 
-@router.get("/similar", response_model=SimilarPage, summary="Papers similar to papers or a text")
+@router.get(
+    "/similar",
+    response_model=SimilarPage,
+    summary="Papers similar to papers or a text",
+    description="Give `ids` (one or more papers) or `text` (a pasted abstract), or both; "
+    "with neither, the list is empty (as a search without a query is).",
+    responses=UNAVAILABLE,
+)
 def similar(
     site: SiteDep,
     ids: Annotated[

@@ -103,6 +103,28 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGet:
+    """HEAD wherever GET (RFC 9110): a HEAD request runs as GET and its body is dropped, so the
+    headers, Content-Length included, are those of the GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app(dict(scope, method="GET"), receive, send_headers_only)
+
+
 class CachedStatic(StaticFiles):
     """Static files with a Cache-Control header: vendored files change only with a release,
     and our own CSS and JS are linked with `?v=<version>`."""
@@ -164,7 +186,7 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
         redoc_url=None,
     )
     app.state.templates = make_templates()
-    errors.install(app)
+    errors.install(app, headers=SECURITY_HEADERS)
     account.install_signin_redirect(app)  # a 401 on a page: to the sign-in form
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(api.router)
@@ -183,6 +205,7 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(auth.CSRFCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(ops.RequestMetrics)  # outermost: times everything, gzip included
     # Outermost, so rate limits, cookies and absolute URLs all see the real client and scheme.
     app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))

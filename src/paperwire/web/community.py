@@ -17,6 +17,7 @@ Another user's collection is a 404, never a 403: its existence is not told.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Annotated, Any
 
@@ -33,9 +34,11 @@ from paperwire.store.votes import set_vote
 from paperwire.web import auth
 from paperwire.web.community_view import Vote, VoteForm
 from paperwire.web.data import paper_view
+from paperwire.web.models import RowId
 from paperwire.web.pages import SiteDep, render
 from paperwire.web.urls import here, paper_url, safe_next, signin_url
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 VOTE_LIMIT = (60, 60)  # per account: events, seconds
@@ -172,7 +175,7 @@ class _SignIn(Exception):
 
 
 @router.get("/collections/{collection_id:int}")
-def collection_page(request: Request, site: SiteDep, collection_id: int) -> Response:
+def collection_page(request: Request, site: SiteDep, collection_id: RowId) -> Response:
     try:
         user, found = _owned(request, site, collection_id)
     except _SignIn as exc:
@@ -187,7 +190,7 @@ def _slug(name: str) -> str:
 
 
 @router.get("/collections/{collection_id:int}.bib")
-def collection_bibtex(request: Request, site: SiteDep, collection_id: int) -> Response:
+def collection_bibtex(request: Request, site: SiteDep, collection_id: RowId) -> Response:
     try:
         user, found = _owned(request, site, collection_id)
     except _SignIn as exc:
@@ -203,7 +206,7 @@ def collection_bibtex(request: Request, site: SiteDep, collection_id: int) -> Re
 
 @router.post("/collections/{collection_id:int}/rename", dependencies=[auth.CSRF])
 def rename_collection(
-    request: Request, site: SiteDep, collection_id: int, name: NameField = ""
+    request: Request, site: SiteDep, collection_id: RowId, name: NameField = ""
 ) -> Response:
     try:
         user, _ = _owned(request, site, collection_id)
@@ -215,7 +218,7 @@ def rename_collection(
 
 
 @router.post("/collections/{collection_id:int}/delete", dependencies=[auth.CSRF])
-def delete_collection(request: Request, site: SiteDep, collection_id: int) -> Response:
+def delete_collection(request: Request, site: SiteDep, collection_id: RowId) -> Response:
     try:
         user, _ = _owned(request, site, collection_id)
     except _SignIn:
@@ -246,6 +249,10 @@ def submit(
     except (BadRequest, NotFound) as exc:
         return _html(request, "submit.html", {"value": paper, "error": str(exc)}, exc.http_status)
     except PaperwireError as exc:  # SourceError: arXiv unreachable or answering an error
-        message = f"arXiv could not be asked right now: {exc}"
+        # The error names the internal API address: the log gets it, the visitor does not.
+        log.warning("submit of %r: %s", paper, exc)
+        status = re.search(r"\bHTTP \d{3}\b", str(exc))
+        answered = f" (it answered {status.group(0)})" if status else ""
+        message = f"arXiv could not be asked right now{answered}; try again later"
         return _html(request, "submit.html", {"value": paper, "error": message}, 502)
     return RedirectResponse(paper_url(done.paper_id), status_code=303)

@@ -471,7 +471,7 @@ def search_page(
             "pagination": {"page": 1, "per_page": per_page, "total": 0, "pages": 1},
         }
     result = search(
-        site.store, site.index, q, page=page, per_page=per_page, mode=mode, columns=columns
+        site.store, site.search_index(), q, page=page, per_page=per_page, mode=mode, columns=columns
     )
     metrics.SEARCH_SECONDS.labels(mode=result.mode).observe(result.took_ms / 1000)
     data = result.as_dict()
@@ -538,7 +538,10 @@ def similar_page(
         raise BadRequest(f"k must be between 1 and {MAX_PER_PAGE}")
     for paper_id in ids:
         check_paper_id(paper_id)
-    rows = similar(site.store, site.index, ids=list(ids), text=text, k=k, filters=filters)
+    if not ids and not (text and text.strip()):  # like a search without a query: nothing
+        return {"ids": [], "text": text, "filters": filters, "papers": []}
+    index = site.search_index()
+    rows = similar(site.store, index, ids=list(ids), text=text, k=k, filters=filters)
     return {"ids": list(ids), "text": text, "filters": filters, "papers": _papers(rows)}
 
 
@@ -575,6 +578,7 @@ def status_page(site: Site) -> dict[str, Any]:
             "lags_store_by": status["lags_store_by"],
             "up_to_date": status["up_to_date"],
             "reloads": site.reloads,
+            "problem": site.index_problem,
         },
         # The newest run of each pipeline step (harvest:<source>, index, embed, digest).
         "pipeline": steps,

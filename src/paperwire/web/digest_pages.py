@@ -37,6 +37,7 @@ from paperwire.store.users import get_user
 from paperwire.web import auth
 from paperwire.web.account import signin_redirect
 from paperwire.web.data import parse_day
+from paperwire.web.models import RowId
 from paperwire.web.pages import private_page
 from paperwire.web.site import site_of
 
@@ -98,7 +99,7 @@ def add(
 def switch(
     request: Request,
     user: auth.SignedIn,
-    sub_id: int,
+    sub_id: RowId,
     enabled: Annotated[str, Form(max_length=5)] = "0",
 ) -> Response:
     on = enabled in ("1", "on", "true")
@@ -108,7 +109,7 @@ def switch(
 
 
 @router.post(PREFERENCES + "/{sub_id}/remove", dependencies=[auth.CSRF])
-def remove(request: Request, user: auth.SignedIn, sub_id: int) -> Response:
+def remove(request: Request, user: auth.SignedIn, sub_id: RowId) -> Response:
     if not remove_subscription(site_of(request).store, user.id, sub_id):
         raise NotFound("you have no such subscription")
     return _done("removed")

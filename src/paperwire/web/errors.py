@@ -9,6 +9,7 @@ unexpected is logged and answered with a plain 500.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -75,13 +76,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
-    return error_response(request, 500, "something went wrong on our side; it has been logged")
+def install(app: FastAPI, *, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """The handlers; `headers` go on 500 answers too, which starlette sends from outside every
+    middleware (so the one adding security headers never sees them)."""
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        message = "something went wrong on our side; it has been logged"
+        response = error_response(request, 500, message)
+        for name, value in headers:
+            response.headers[name.decode()] = value.decode()
+        return response
 
-def install(app: FastAPI) -> None:
     app.add_exception_handler(PaperwireError, _paperwire_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected)

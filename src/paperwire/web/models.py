@@ -1,11 +1,18 @@
-"""Response models of the JSON API: the shapes of the dicts `paperwire.web.data` returns."""
+"""Response models of the JSON API: the shapes of the dicts `paperwire.web.data` returns, and
+the request parameters routes share."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
+
+# Database ids are signed 64-bit: a larger number in a path is no row (400, not a 500 from the
+# driver's integer overflow).
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A row id (1 to 2^63-1).")]
 
 
 class Paper(BaseModel):
@@ -133,6 +140,9 @@ class IndexInfo(BaseModel):
     lags_store_by: int
     up_to_date: bool
     reloads: int
+    problem: str | None = Field(
+        default=None, description="Why search is unavailable (a damaged index), else null."
+    )
 
 
 class Status(BaseModel):

@@ -33,11 +33,16 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it 
 def bring_index_up_to_date(settings: Settings) -> dict[str, int | float]:
     """Index what the store has that the index lacks, once, before any worker starts: the web
     processes only read the index (and reload it when the CLI updates it)."""
+    from paperwire.index.base import IndexFormatError
     from paperwire.index.manager import open_index, update_index
     from paperwire.store import open_store
 
     with open_store(settings) as store:
-        result = update_index(store, open_index(settings))
+        try:
+            result = update_index(store, open_index(settings))
+        except IndexFormatError as exc:  # serve anyway: lists and papers need no index
+            log.error("%s; serving without search until then", exc)
+            return {}
     log.info(
         "index: %s papers read, %s in the index", result["papers_read"], result["papers_indexed"]
     )

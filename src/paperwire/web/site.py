@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from paperwire.errors import Unavailable
+from paperwire.index.base import IndexFormatError
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.manager import index_folder, open_index
 from paperwire.settings import Settings
@@ -23,6 +25,11 @@ from paperwire.store import Store, open_store
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 5.0  # seconds between looks at state.json
+# What the public sees of a damaged index (the log has the file and the error).
+INDEX_DAMAGED = (
+    "search is unavailable: the search index is damaged; the site's operator must run "
+    "`paperwire index build`"
+)
 
 
 class Site:
@@ -32,7 +39,8 @@ class Site:
         self.store: Store = open_store(settings)
         self._state_file: Path = index_folder(settings) / "state.json"
         self._mtime = self._state_mtime()
-        self._index: EmbeddedIndex = open_index(settings)
+        self.index_problem: str | None = None  # set while serving without a usable index
+        self._index: EmbeddedIndex = self._open_or_degraded()
         self._checked = time.monotonic()
         self._reloading = threading.Lock()
         self.reloads = 0
@@ -41,6 +49,19 @@ class Site:
 
     def close(self) -> None:
         self.store.close()
+
+    def _open_or_degraded(self) -> EmbeddedIndex:
+        """The saved index; a damaged one gives an empty index and `index_problem`, so that the
+        site still serves its lists and papers (search says it is down) until `paperwire index
+        build` rewrites the index, which the reload below then picks up."""
+        try:
+            index = open_index(self.settings)
+        except IndexFormatError as exc:
+            log.error("serving without search: %s", exc)
+            self.index_problem = INDEX_DAMAGED
+            return EmbeddedIndex(None, encoder_spec=self.settings.encoder)
+        self.index_problem = None
+        return index
 
     def _state_mtime(self) -> float | None:
         try:
@@ -59,6 +80,7 @@ class Site:
             if mtime != self._mtime and self._reloading.acquire(blocking=False):
                 try:
                     self._index = open_index(self.settings)
+                    self.index_problem = None
                     self._mtime = mtime  # read before opening: a write during it reloads again
                     self.reloads += 1
                     self._cache.clear()
@@ -68,6 +90,13 @@ class Site:
                 finally:
                     self._reloading.release()
         return self._index
+
+    def search_index(self) -> EmbeddedIndex:
+        """The index for a search: Unavailable (503) while the index is damaged."""
+        index = self.index  # first: a rebuilt index is picked up here
+        if self.index_problem:
+            raise Unavailable(self.index_problem)
+        return index
 
     def cached(self, name: str, compute: Callable[[], Any], ttl: float) -> Any:
         """`compute()`, kept `ttl` seconds (and until the index is reloaded). While one request
