@@ -177,8 +177,8 @@ def _write(conn: Connection, rows: list[merge.Row], now: datetime) -> None:
         ]
         if aliases:
             conn.execute(insert(paper_aliases), aliases)
-        pks = [r["pk"] for r in changed]
-        for chunk in _chunks(pks):
+        changed_pks = [r["pk"] for r in changed]
+        for chunk in _chunks(changed_pks):
             conn.execute(delete(paper_categories).where(paper_categories.c.paper_pk.in_(chunk)))
     cats = [
         {"paper_pk": r["pk"], "category": c, "position": i}
