@@ -109,7 +109,7 @@ users = Table(
     Column("profile_reset", DateTime(timezone=True)),  # recs ignore likes older than this
     Column("created", DateTime(timezone=True), nullable=False),
     Column("last_login", DateTime(timezone=True)),
-    # May hide and unhide comments (migration 0003_i13; `paperwire users add --moderator`).
+    # May hide and unhide comments (migration 0004; `paperwire users add --moderator`).
     Column("moderator", Boolean, nullable=False, default=False, server_default=false()),
 )
 
@@ -229,7 +229,7 @@ rate_limits = Table(
     Column("count", Integer, nullable=False),
 )
 
-# --- the daily pipeline (migration 0003_i10) -------------------------------------------------
+# --- the daily pipeline (migration 0003) -------------------------------------------------
 
 # One row per run of a pipeline step (harvest:<source>, index, embed, digest) for a day.
 pipeline_runs = Table(
@@ -266,7 +266,7 @@ pipeline_leases = Table(
     Column("version", Integer, nullable=False),  # bumped on every take: a compare-and-set
 )
 
-# --- discussion: comments on papers (migration 0003_i13) ------------------------------------
+# --- discussion: comments on papers (migration 0004) ------------------------------------
 
 # Threaded by parent_id (any depth). Deleting keeps the row (body emptied, `deleted` set) so
 # replies keep their place; a moderator's hide keeps the body for unhiding.

@@ -1,13 +1,13 @@
 """The daily pipeline: step runs, kept state, and the one-worker lease.
 
-Revision ID: 0003_i10
+Revision ID: 0003
 Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_i10"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

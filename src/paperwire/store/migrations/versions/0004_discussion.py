@@ -1,15 +1,15 @@
 """Discussion: comments on papers (threaded by parent), their upvotes and reports, and a
 moderator flag on users.
 
-Revision ID: 0003_i13
+Revision ID: 0004
 Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_i13"
-down_revision = "0003_i10"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
