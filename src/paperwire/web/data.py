@@ -31,6 +31,11 @@ PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page u
 SEARCH_PER_PAGE = 10  # results per search page, as web search engines show (more: "load more")
 SIMILAR_ON_PAPER = 8
 PERIODS = {"day": 1, "week": 7, "month": 30}
+TRENDING_TITLES = {
+    "day": "Trending today (last 24 hours)",
+    "week": "Trending this week (last 7 days)",
+    "month": "Trending this month (last 30 days)",
+}
 MIN_YEAR, MAX_YEAR = 1000, 9998
 
 # Trending: community votes with a time decay (paperwire.community.trending), documented on
@@ -129,6 +134,9 @@ def paper_view(row: dict[str, Any]) -> dict[str, Any]:
     arxiv_id = row.get("arxiv_id")
     view = dict(row)
     view["day"] = row.get("announced") or row.get("submitted")
+    # A title and abstract from a listing page: no date, no authors, no arXiv id. Shown as such
+    # rather than with an invented date.
+    view["listing_only"] = not (view["day"] or arxiv_id or row.get("authors") or row.get("doi"))
     abs_link = _web_link(row.get("abs_url"))
     pdf_link = _web_link(row.get("pdf_url"))
     if arxiv_id:
@@ -326,7 +334,7 @@ def trending_page(
     return {
         "kind": "trending",
         "key": period,
-        "title": f"Trending this {period}",
+        "title": TRENDING_TITLES[period],
         "first_day": start.date(),
         "last_day": end.date(),
         "category": None,
@@ -346,7 +354,7 @@ def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> d
         site,
         kind="trending",
         key=period,
-        title=f"Trending this {period}",
+        title=TRENDING_TITLES[period],
         first=first,
         last=last,
         page=page,

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from paperwire.errors import BadQuery
 from paperwire.web import community_view, data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
 from paperwire.web.site import Site
@@ -191,5 +192,12 @@ def search_feed(
     q: Annotated[str, Query(min_length=1, max_length=2000)],
     mode: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    page = data.search_page(site, q=q, mode=mode, per_page=FEED_ENTRIES)
+    try:
+        page = data.search_page(site, q=q, mode=mode, per_page=FEED_ENTRIES)
+    except BadQuery as exc:
+        # A feed reader shows feeds, not HTML error pages: an empty feed that says why.
+        page = {"query": q, "hits": [], "note": f"This search cannot run: {exc}"}
+        response = _feed(request, fmt, page, "/search?" + str(request.url.query))
+        response.status_code = 400
+        return response
     return _feed(request, fmt, page, "/search?" + str(request.url.query))
