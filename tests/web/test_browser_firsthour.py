@@ -115,9 +115,7 @@ def _header_height(tab: Tab) -> float:
     return float(box["height"])
 
 
-def test_header_is_one_row_at_1280_and_compact_on_a_phone(
-    tab: Tab, site: tuple[str, Path]
-) -> None:
+def test_header_is_one_row_at_1280_and_compact_on_a_phone(tab: Tab, site: tuple[str, Path]) -> None:
     page = tab.page
     tab.goto(_login_link(site))  # signed in: the header's longest form
     tops = page.evaluate(

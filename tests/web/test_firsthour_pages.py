@@ -126,3 +126,32 @@ def test_a_bad_saved_search_returns_to_the_form(client: TestClient, settings: Se
     assert 'role="alert"' in response.text and "That search cannot be saved" in response.text
     assert 'id="saved-query"' in response.text and 'value="&#34;unclosed"' in response.text
     client.cookies.clear()
+
+
+def test_category_codes_with_names_and_counts_explained(client: TestClient) -> None:
+    page = client.get("/categories").text
+    assert "cs.CV — Computer Vision and Pattern Recognition" in page
+    assert "cross-lists" in page and "primary" in page
+    api = client.get("/api/v1/categories").json()
+    assert {
+        "category": "cs.CV",
+        "name": "Computer Vision and Pattern Recognition",
+        "papers": 1,
+    } in (api["categories"])
+    assert (
+        "Papers in cs.CV — Computer Vision and Pattern Recognition"
+        in client.get("/category/cs.CV").text
+    )
+    about = client.get("/about").text
+    assert "Top primary categories" in about and "counts cross-lists too" in about
+
+
+def test_atom_and_rss_items_link_to_the_same_page(client: TestClient) -> None:
+    atom = etree.fromstring(client.get("/category/cs.CV/feed.atom").content)
+    rss = etree.fromstring(client.get("/category/cs.CV/feed.rss").content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    atom_links = atom.xpath("//a:entry/a:link/@href", namespaces=ns)
+    rss_links = rss.xpath("//item/link/text()")
+    assert atom_links == rss_links and len(rss_links) == 1
+    assert rss_links[0].endswith("/paper/2601.00001")
+    assert rss.xpath("/rss/channel/link/text()")[0].endswith("/category/cs.CV")

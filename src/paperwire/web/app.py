@@ -56,6 +56,7 @@ from paperwire.web import (
     tex,
     urls,
 )
+from paperwire.web.category_names import category_label, category_name
 from paperwire.web.site import CHECK_EVERY, Site
 
 HERE = Path(__file__).parent
@@ -130,6 +131,8 @@ def make_templates() -> Jinja2Templates:
         short_authors=urls.short_authors,
         tex=tex.render,
         tex_html=tex.render_html,
+        category_name=category_name,
+        category_label=category_label,
     )
     return Jinja2Templates(env=env)
 

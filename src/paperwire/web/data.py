@@ -25,6 +25,7 @@ from paperwire.store import listing
 from paperwire.store.papers import check_paper_id, get_paper, stats
 from paperwire.store.reading import papers_by_pk
 from paperwire.store.votes import votes_in_period
+from paperwire.web.category_names import category_label, category_name
 from paperwire.web.site import Site
 
 PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page under 60 KB
@@ -287,7 +288,7 @@ def category_page(
         site,
         kind="category",
         key=category,
-        title=f"Papers in {category}",
+        title=f"Papers in {category_label(category)}",
         first=None,
         last=None,
         category=category,
@@ -301,8 +302,12 @@ def categories_page(site: Site) -> dict[str, Any]:
     found = listing.categories_with_counts(site.store)
     return {
         "title": "Categories",
-        "categories": [{"category": c, "papers": n} for c, n in found],
+        "categories": [{"category": c, "name": category_name(c), "papers": n} for c, n in found],
         "total": len(found),
+        # About counts papers by primary category only; here a paper counts in each of its own.
+        "note": "A paper counts in every category it is listed in (its primary one and its "
+        "cross-lists), so these numbers add up to more than the papers; /about counts each "
+        "paper once, in its primary category.",
     }
 
 
