@@ -211,7 +211,7 @@ def test_papers_show_unknown_id(home: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_missing_input_file(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(capsys, "ingest", "daily", "/nonexistent")
-    assert code == 1
+    assert code == 4  # not found
     assert out == ""
     assert one_line_error(err) == "error: /nonexistent: no such file or directory"
 

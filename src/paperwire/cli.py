@@ -30,25 +30,34 @@ from paperwire.store import Store, open_store
 
 EXIT_NOTHING_NEW = 3
 EXIT_DEFERRED = 5  # digest send: mail left pending for the next run (the SMTP server was down)
+# Plain click help (rich_markup_mode=None): typer's rich panels show `<bool>` after every flag
+# and keep a docstring's line breaks, so descriptions broke mid-sentence; click reflows them.
 app = typer.Typer(
     help="paperwire: research papers, daily.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
-ingest_app = typer.Typer(help="Bring papers in from a source.", no_args_is_help=True)
-papers_app = typer.Typer(help="List and show stored papers.", no_args_is_help=True)
+
+
+def _group(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None)
+
+
+ingest_app = _group("Bring papers in from a source.")
+papers_app = _group("List and show stored papers.")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(papers_app, name="papers")
-index_app = typer.Typer(help="Build and update the search index.", no_args_is_help=True)
-eval_app = typer.Typer(help="Search-quality evaluation.", no_args_is_help=True)
+index_app = _group("Build and update the search index.")
+eval_app = _group("Search-quality evaluation.")
 app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
-bench_app = typer.Typer(help="Benchmarks (figures with a same-run baseline).", no_args_is_help=True)
+bench_app = _group("Benchmarks (figures with a same-run baseline).")
 app.add_typer(bench_app, name="bench")
-users_app = typer.Typer(help="Accounts: add, list and remove users.", no_args_is_help=True)
+users_app = _group("Accounts: add, list and remove users.")
 app.add_typer(users_app, name="users")
-digest_app = typer.Typer(help="The daily digest email.", no_args_is_help=True)
+digest_app = _group("The daily digest email.")
 app.add_typer(digest_app, name="digest")
 out = Console()
 err = Console(stderr=True)
@@ -57,7 +66,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on 
 RestartOpt = Annotated[
     bool, typer.Option("--restart", help="Ignore the checkpoint of an interrupted earlier run.")
 ]
-PathsArg = Annotated[list[Path], typer.Argument(help="Files or directories.", show_default=False)]
+PathsArg = Annotated[
+    list[Path], typer.Argument(metavar="PATH", help="Files or directories.", show_default=False)
+]
 
 
 # Escape sequences (CSI, OSC, ...) and every other C0/C1 control but tab and newline.
@@ -353,7 +364,9 @@ def ingest_arxiv_api(
 @ingest_app.command("rss")
 def ingest_rss(
     ctx: typer.Context,
-    category: Annotated[str | None, typer.Argument(help="arXiv category, e.g. cs.AI.")] = None,
+    category: Annotated[
+        str | None, typer.Argument(metavar="CATEGORY", help="arXiv category, e.g. cs.AI.")
+    ] = None,
     file: Annotated[Path | None, typer.Option(help="A saved feed instead.")] = None,
     restart: RestartOpt = False,
     as_json: JsonOpt = False,
@@ -600,7 +613,8 @@ def _search_index(ctx: typer.Context, store: Store) -> Any:
 def search_cmd(
     ctx: typer.Context,
     query: Annotated[
-        str, typer.Argument(help="Query, e.g. '\"token merging\" cat:cs.CV year:2025'")
+        str,
+        typer.Argument(metavar="QUERY", help="Query, e.g. '\"token merging\" cat:cs.CV year:2025'"),
     ],
     page: Annotated[int, typer.Option(min=1, help="Result page.")] = 1,
     per_page: Annotated[int, typer.Option(min=1, max=100, help="Results per page.")] = 10,
@@ -611,6 +625,11 @@ def search_cmd(
     sort:date)."""
     from paperwire.search.service import search
 
+    if not query.strip():  # as the site: an empty query searches nothing
+        raise ConfigError(
+            "nothing to search: give a query, e.g. paperwire search 'token merging' or "
+            "'cat:cs.CL' (paperwire papers list shows the newest papers)"
+        )
     settings = _settings(ctx)
     with _store(ctx) as store:
         result = search(
@@ -663,7 +682,9 @@ def _unescape(html_text: str) -> str:
 @app.command("similar")
 def similar_cmd(
     ctx: typer.Context,
-    ids: Annotated[list[str] | None, typer.Argument(help="Paper ids.", show_default=False)] = None,
+    ids: Annotated[
+        list[str] | None, typer.Argument(metavar="ID", help="Paper ids.", show_default=False)
+    ] = None,
     text: Annotated[
         str | None, typer.Option(help="A pasted abstract instead ('-' reads stdin).")
     ] = None,
@@ -755,7 +776,8 @@ def print_answer(result: dict[str, Any]) -> None:
 def eval_beir(
     ctx: typer.Context,
     folder: Annotated[
-        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/.")
+        Path,
+        typer.Argument(metavar="FOLDER", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/."),
     ],
     split: Annotated[str, typer.Option(help="qrels split: test, train or dev.")] = "test",
     modes: Annotated[
@@ -936,6 +958,7 @@ def bench_load_cmd(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
+            metavar="PATH",
             help="Per-day arXiv JSONL files or folders (default: "
             "../shared/data/arxiv/daily-arxiv-cs-2025-2026).",
             show_default=False,
@@ -992,7 +1015,9 @@ def _subscription_spec(spec: str) -> tuple[str, str | None]:
 @users_app.command("add")
 def users_add(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="Email address.", show_default=False)],
+    email: Annotated[
+        str, typer.Argument(metavar="EMAIL", help="Email address.", show_default=False)
+    ],
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     subscribe: Annotated[
         list[str] | None,
@@ -1080,7 +1105,9 @@ def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @users_app.command("remove")
 def users_remove(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="Email address.", show_default=False)],
+    email: Annotated[
+        str, typer.Argument(metavar="EMAIL", help="Email address.", show_default=False)
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Erase a user and everything of theirs (votes, collections, subscriptions, digests)."""
@@ -1101,7 +1128,9 @@ def users_remove(
 @users_app.command("login-link")
 def users_login_link(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="Email address.", show_default=False)],
+    email: Annotated[
+        str, typer.Argument(metavar="EMAIL", help="Email address.", show_default=False)
+    ],
     next_path: Annotated[str, typer.Option("--next", help="Page to open after signing in.")] = "/",
 ) -> None:
     """Print a one-time sign-in link (no mail needed; a new address gets its account)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from paperwire.errors import SourceError
+from paperwire.errors import NotFound, SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJsonl
 from paperwire.ingest.records import MAX_RECORD_BYTES, Item, PaperRecord, Rejected, Version
@@ -337,9 +337,9 @@ def test_directory_input_and_missing_paths(tmp_path: Path) -> None:
         ("a.jsonl.gz:1", "OK A"),
         ("b.jsonl:1", "OK B"),
     ]
-    with pytest.raises(SourceError, match="no such file or directory"):
+    with pytest.raises(NotFound, match="no such file or directory"):
         PlainJsonl([tmp_path / "missing.jsonl"])
-    with pytest.raises(SourceError, match="no such file or directory"):
+    with pytest.raises(NotFound, match="no such file or directory"):
         DailyJsonl([Path("/nonexistent/2025-01-01.jsonl.gz")])
     empty = tmp_path / "empty"
     empty.mkdir()

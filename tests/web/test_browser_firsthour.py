@@ -84,7 +84,7 @@ def test_sign_in_through_the_console_mailer(
     assert page.locator('nav.account a[href="/account"]').inner_text().strip() == EMAIL
 
 
-def test_login_link_from_the_command_line(tab: Tab, site: tuple[str, Path]) -> None:
+def _login_link(site: tuple[str, Path]) -> str:
     base, home = site
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
     env["PAPERWIRE_BASE_URL"] = base
@@ -96,9 +96,51 @@ def test_login_link_from_the_command_line(tab: Tab, site: tuple[str, Path]) -> N
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    link = result.stdout.strip()
+    return result.stdout.strip()
+
+
+def test_login_link_from_the_command_line(tab: Tab, site: tuple[str, Path]) -> None:
+    base, _home = site
+    link = _login_link(site)
     assert link.startswith(f"{base}/signin/verify?token=")
     tab.goto(link)
     assert tab.page.locator('nav.account a[href="/account"]').inner_text().strip() == EMAIL
     again = httpx.get(link, follow_redirects=False, timeout=10)  # the link works once
     assert again.status_code == 400 and "set-cookie" not in again.headers
+
+
+def _header_height(tab: Tab) -> float:
+    box = tab.page.locator("header.site").bounding_box()
+    assert box is not None
+    return float(box["height"])
+
+
+def test_header_is_one_row_at_1280_and_compact_on_a_phone(tab: Tab, site: tuple[str, Path]) -> None:
+    page = tab.page
+    tab.goto(_login_link(site))  # signed in: the header's longest form
+    tops = page.evaluate(
+        "[...document.querySelectorAll('header.site li')].map(e => e.getBoundingClientRect().top)"
+    )
+    assert len(tops) >= 10 and max(tops) - min(tops) < 8, tops  # every link on one row
+    right = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('header.site li, header.site form')]"
+        ".map(e => e.getBoundingClientRect().right))"
+    )
+    assert right <= 1280, right  # and none pushed off the screen
+    tab.shot("03-header-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    tab.goto("/")
+    tab.shot("04-header-phone")
+    assert _header_height(tab) < 844 / 6, _header_height(tab)  # not a third of the screen
+
+
+def test_slash_focuses_search(tab: Tab) -> None:
+    page = tab.page
+    tab.goto("/")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "site-q"
+    page.keyboard.type("diffusion")  # the "/" itself was not typed into the box
+    assert page.locator("#site-q").input_value() == "diffusion"
+    tab.goto("/search")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"

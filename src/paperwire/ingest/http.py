@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -63,6 +65,8 @@ class PoliteClient:
             try:
                 resp = self._client.get(url, params=params)
             except httpx.HTTPError as exc:
+                if _name_not_resolved(exc):  # retrying cannot help: fail now, with a hint
+                    raise SourceError(unresolved_message(url)) from exc
                 if attempt == self.max_retries:
                     raise SourceError(f"{url}: {exc}") from exc
                 log.warning("%s: %s; retrying in %.0f s", url, exc, delay)
@@ -80,6 +84,28 @@ class PoliteClient:
                 raise SourceError(f"{url}: response of {len(resp.content):,} bytes is too large")
             return resp
         raise SourceError(f"{url}: no answer after {self.max_retries} retries")
+
+
+def _name_not_resolved(exc: BaseException) -> bool:
+    """A DNS failure (socket.gaierror somewhere in the chain): the host does not resolve, which
+    a retry seconds later will not change (no network, or a mistyped URL)."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def unresolved_message(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return (
+        f"cannot resolve the host {host!r} of {url}: check that this machine can reach the "
+        "network (DNS), or the source's URL setting (PAPERWIRE_OAI_URL, PAPERWIRE_ARXIV_API_URL, "
+        "PAPERWIRE_ARXIV_RSS_URL or PAPERWIRE_HF_DAILY_URL)"
+    )
 
 
 def retry_after(value: str | None) -> float | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from paperwire.errors import SourceError
+from paperwire.errors import NotFound, SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.records import MAX_RECORD_BYTES
 
@@ -37,7 +37,7 @@ def expand_paths(paths: list[Path], patterns: tuple[str, ...]) -> list[Path]:
         elif p.is_file():
             found.append(p)
         else:
-            raise SourceError(f"{p}: no such file or directory")
+            raise NotFound(f"{p}: no such file or directory")  # exit code 4, "not found"
     if not found:
         raise SourceError(f"no input files matching {', '.join(patterns)} in {paths}")
     return sorted(set(found), key=lambda f: (f.name, str(f)))

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from paperwire.errors import BadQuery, NotFound
 from paperwire.index.backend import USER_MODES, IndexBackend, Mode, Query
 from paperwire.index.base import Hits
@@ -19,6 +21,7 @@ from paperwire.store.reading import papers_by_pk, pks_for_ids
 MAX_PER_PAGE = 100
 MAX_RESULTS = 1000  # deepest result reachable by paging
 MAX_SIMILAR_TEXT = 20_000
+THIN_PENALTY = 10  # places a paper without authors moves down in relevance order
 
 
 @dataclass
@@ -95,13 +98,34 @@ def search(
     started = time.perf_counter()
     parsed = parse_query(query)
     _check_page(page, per_page)
-    hits = index.search(backend_query(parsed), k=page * per_page, mode=check_mode(mode))
+    want = page * per_page
+    by_text = bool(parsed.text.strip()) and parsed.sort != "date"
+    hits = index.search(
+        backend_query(parsed), k=want + THIN_PENALTY if by_text else want, mode=check_mode(mode)
+    )
+    if by_text:
+        hits = demote_thin(store, hits, want)
     start = (page - 1) * per_page
     page_hits = Hits(hits.keys[start:], hits.scores[start:], hits.total)
     terms = [parsed.text] if parsed.text else []
     rows = hydrate(store, page_hits, terms=terms, analyzer=_analyzer(index), columns=columns)
     took = (time.perf_counter() - started) * 1000
     return SearchResult(query, parsed, mode, page, per_page, max(hits.total, len(hits)), took, rows)
+
+
+def demote_thin(store: Store, hits: Hits, k: int) -> Hits:
+    """The first `k` hits after moving each paper without authors (a listing-page title, often
+    a near-duplicate of a full record) THIN_PENALTY places down: a record with authors and an
+    abstract ranks above a title-only one that scores about the same. Exact for the first `k`
+    when `hits` holds k + THIN_PENALTY candidates (a paper further down cannot move up), so
+    pages stay consistent with each other."""
+    if not len(hits):
+        return hits
+    rows = papers_by_pk(store, hits.keys.tolist(), columns=["authors"])
+    thin = np.array([not (rows.get(int(key)) or {}).get("authors") for key in hits.keys])
+    rank = np.arange(len(hits)) + np.where(thin, THIN_PENALTY + 0.5, 0.0)
+    order = np.argsort(rank, kind="stable")[:k]
+    return Hits(hits.keys[order], hits.scores[order], hits.total)
 
 
 def _analyzer(index: IndexBackend) -> Any:

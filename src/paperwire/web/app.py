@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -64,6 +64,7 @@ from paperwire.web import (
     urls,
 )
 from paperwire.web.proxy import TrustedProxies, parse_networks
+from paperwire.web.category_names import category_label, category_name
 from paperwire.web.site import CHECK_EVERY, Site
 
 HERE = Path(__file__).parent
@@ -160,8 +161,28 @@ def make_templates() -> Jinja2Templates:
         short_authors=urls.short_authors,
         tex=tex.render,
         tex_html=tex.render_html,
+        category_name=category_name,
+        category_label=category_label,
     )
     return Jinja2Templates(env=env)
+
+
+def api_endpoints(app: FastAPI) -> dict[str, Any]:
+    """The JSON API's routes (from the app itself, so the index cannot go stale)."""
+    # From the OpenAPI schema (routes of included routers are not listed flat in app.routes).
+    paths = app.openapi().get("paths", {})
+    routes = [
+        {"path": path, "summary": ops["get"].get("summary", "")}
+        for path, ops in paths.items()
+        if path.startswith("/api/v1/") and "get" in ops
+    ]
+    return {
+        "api": "paperwire JSON API, version 1",
+        "openapi": "/openapi.json",
+        "docs": "/docs",
+        "errors": '{"error": {"status", "message", "detail"}}',
+        "endpoints": sorted(routes, key=lambda r: r["path"]),
+    }
 
 
 def create_app(settings: Settings | None = None, *, check_every: float = CHECK_EVERY) -> FastAPI:
@@ -200,6 +221,21 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     def docs(request: Request) -> Response:
         response: HTMLResponse = app.state.templates.TemplateResponse(request, "docs.html", {})
         return response
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        # Browsers and crawlers ask for /favicon.ico whatever the page links: the same SVG.
+        return FileResponse(
+            STATIC / "favicon.svg",
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @app.get("/api/v1", include_in_schema=False)
+    @app.get("/api/v1/papers", include_in_schema=False)
+    def api_index() -> JSONResponse:
+        """What the API has, instead of a 404 at its root (and at /papers without an id)."""
+        return JSONResponse(api_endpoints(app))
 
     # Level 6 (zlib's default), not starlette's 9: a few percent larger, much less CPU.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)

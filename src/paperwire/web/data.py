@@ -29,6 +29,7 @@ from paperwire.store import listing
 from paperwire.store.papers import check_paper_id, get_paper, stats
 from paperwire.store.reading import papers_by_pk
 from paperwire.store.votes import votes_in_period
+from paperwire.web.category_names import category_label, category_name
 from paperwire.web.site import Site
 from paperwire.web.urls import paper_url
 
@@ -36,6 +37,11 @@ PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page u
 SEARCH_PER_PAGE = 10  # results per search page, as web search engines show (more: "load more")
 SIMILAR_ON_PAPER = 8
 PERIODS = {"day": 1, "week": 7, "month": 30}
+TRENDING_TITLES = {
+    "day": "Trending today (last 24 hours)",
+    "week": "Trending this week (last 7 days)",
+    "month": "Trending this month (last 30 days)",
+}
 MIN_YEAR, MAX_YEAR = 1000, 9998
 
 # Trending: community votes with a time decay (paperwire.community.trending), documented on
@@ -134,6 +140,9 @@ def paper_view(row: dict[str, Any]) -> dict[str, Any]:
     arxiv_id = row.get("arxiv_id")
     view = dict(row)
     view["day"] = row.get("announced") or row.get("submitted")
+    # A title and abstract from a listing page: no date, no authors, no arXiv id. Shown as such
+    # rather than with an invented date.
+    view["listing_only"] = not (view["day"] or arxiv_id or row.get("authors") or row.get("doi"))
     abs_link = _web_link(row.get("abs_url"))
     pdf_link = _web_link(row.get("pdf_url"))
     if arxiv_id:
@@ -284,7 +293,7 @@ def category_page(
         site,
         kind="category",
         key=category,
-        title=f"Papers in {category}",
+        title=f"Papers in {category_label(category)}",
         first=None,
         last=None,
         category=category,
@@ -298,8 +307,12 @@ def categories_page(site: Site) -> dict[str, Any]:
     found = listing.categories_with_counts(site.store)
     return {
         "title": "Categories",
-        "categories": [{"category": c, "papers": n} for c, n in found],
+        "categories": [{"category": c, "name": category_name(c), "papers": n} for c, n in found],
         "total": len(found),
+        # About counts papers by primary category only; here a paper counts in each of its own.
+        "note": "A paper counts in every category it is listed in (its primary one and its "
+        "cross-lists), so these numbers add up to more than the papers; /about counts each "
+        "paper once, in its primary category.",
     }
 
 
@@ -331,7 +344,7 @@ def trending_page(
     return {
         "kind": "trending",
         "key": period,
-        "title": f"Trending this {period}",
+        "title": TRENDING_TITLES[period],
         "first_day": start.date(),
         "last_day": end.date(),
         "category": None,
@@ -351,7 +364,7 @@ def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> d
         site,
         kind="trending",
         key=period,
-        title=f"Trending this {period}",
+        title=TRENDING_TITLES[period],
         first=first,
         last=last,
         page=page,

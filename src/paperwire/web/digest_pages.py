@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperwire.digest.build import DigestBuilder
 from paperwire.digest.render import Renderer
 from paperwire.digest.tokens import read_unsubscribe_token
-from paperwire.errors import BadRequest, NotFound
+from paperwire.errors import BadQuery, BadRequest, NotFound
 from paperwire.search.query import parse_query
 from paperwire.store.subscriptions import (
     KINDS,
@@ -66,17 +66,28 @@ def preferences(
 ) -> Response:
     if user is None:
         return signin_redirect(request)
+    return _preferences_page(request, user, notice=NOTICES.get(done))
+
+
+def _preferences_page(
+    request: Request, user: Any, *, notice: str | None = None, error: str | None = None,
+    query: str = "", status: int = 200,
+) -> Response:  # fmt: skip
     subs = list_subscriptions(site_of(request).store, user.id)
     context = {
         "user": user,
         "subscriptions": subs,
-        "notice": NOTICES.get(done),
+        "notice": notice,
+        "error": error,
+        "query": query,
         "kinds": KINDS,
         "has": {s.kind for s in subs},
         "max_query": MAX_QUERY,
         "nav": "account",
     }
-    return private_page(request, "preferences.html", context)
+    response = private_page(request, "preferences.html", context)
+    response.status_code = status
+    return response
 
 
 @router.post(PREFERENCES, dependencies=[auth.CSRF])
@@ -90,7 +101,12 @@ def add(
     if kind not in KINDS:
         raise BadRequest(f"subscription kind {kind[:20]!r} is not one of {', '.join(KINDS)}")
     if kind == "search":
-        parse_query(query)  # BadQuery (400) says what is wrong and where
+        try:
+            parse_query(query)
+        except BadQuery as exc:  # back to the form, the query kept, saying what is wrong
+            return _preferences_page(
+                request, user, error=f"That search cannot be saved: {exc}", query=query, status=400
+            )
     add_subscription(site_of(request).store, user.id, kind, query if kind == "search" else None)
     return _done("added")
 

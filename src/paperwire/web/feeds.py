@@ -46,8 +46,8 @@ def build_feed(
     feed = FeedGenerator()
     feed.id(page_url)
     feed.title(_text(title))
-    feed.link(href=page_url, rel="alternate")
     feed.link(href=self_url, rel="self")
+    feed.link(href=page_url, rel="alternate")  # last: RSS's channel <link> is the last one
     feed.description(_text(subtitle) or _text(title))  # RSS needs one; Atom's subtitle
     feed.language("en")
     feed.generator("paperwire")
@@ -60,9 +60,10 @@ def build_feed(
         entry.id(url)
         entry.guid(url, permalink=True)
         entry.title(_text(paper["title"]))
+        # Atom and RSS both link an entry to its page here, and only there: that page has the
+        # abstract, votes, similar papers and the arXiv/PDF links (a second Atom link lost its
+        # rel in feedgen's output, so readers opened arXiv from Atom and this site from RSS).
         entry.link(href=url, rel="alternate")
-        if paper.get("abs_link"):
-            entry.link(href=paper["abs_link"], rel="related", title="arXiv")
         summary = _text(paper.get("abstract")) or _text(paper["title"])
         if fmt == "rss":
             # RSS readers render <description> as HTML: escaped for HTML, then again for XML,

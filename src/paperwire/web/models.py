@@ -93,12 +93,14 @@ class TrendingListing(Listing):
 class CategoryCount(BaseModel):
     category: str
     papers: int
+    name: str | None = Field(None, description="The arXiv name, e.g. Computation and Language.")
 
 
 class Categories(BaseModel):
     title: str
     categories: list[CategoryCount]
     total: int
+    note: str = Field("", description="How papers are counted (primary and cross-lists).")
 
 
 class PaperDetail(BaseModel):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from paperwire.errors import NotFound
+from paperwire.errors import BadQuery, NotFound
 from paperwire.search.generate import ChatConfig, generate_events
 from paperwire.web import auth, community_view, data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
@@ -246,5 +246,12 @@ def search_feed(
     q: Annotated[str, Query(min_length=1, max_length=2000)],
     mode: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    page = data.search_page(site, q=q, mode=mode, per_page=FEED_ENTRIES)
+    try:
+        page = data.search_page(site, q=q, mode=mode, per_page=FEED_ENTRIES)
+    except BadQuery as exc:
+        # A feed reader shows feeds, not HTML error pages: an empty feed that says why.
+        page = {"query": q, "hits": [], "note": f"This search cannot run: {exc}"}
+        response = _feed(request, fmt, page, "/search?" + str(request.url.query))
+        response.status_code = 400
+        return response
     return _feed(request, fmt, page, "/search?" + str(request.url.query))

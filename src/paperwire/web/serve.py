@@ -78,8 +78,7 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.s
 
 
 def bound_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A TCP socket (IPPROTO_TCP) bound to host:port, SO_REUSEADDR (and SO_REUSEPORT) set.
-    A port in use (or an address not of this machine) is a ConfigError: one line, no traceback."""
+    """A TCP socket (IPPROTO_TCP) bound to host:port, SO_REUSEADDR (and SO_REUSEPORT) set."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
@@ -87,9 +86,6 @@ def bound_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.so
         if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host.strip("[]"), port))
-    except OSError as exc:
-        sock.close()
-        raise _bind_error(host, port, exc) from None
     except BaseException:
         sock.close()
         raise
@@ -109,8 +105,12 @@ def _bind_error(host: str, port: int, exc: OSError) -> ConfigError:
 
 
 def check_port(host: str, port: int) -> None:
-    """Fail now, before minutes of work, if host:port cannot be listened on."""
-    bound_socket(host, port).close()
+    """Fail now, before minutes of work, if host:port cannot be listened on: a ConfigError (one
+    line naming the port and --port, no traceback)."""
+    try:
+        bound_socket(host, port).close()
+    except OSError as exc:
+        raise _bind_error(host, port, exc) from None
 
 
 def _serve(sock: socket.socket | None, host: str, port: int) -> None:
@@ -162,7 +162,12 @@ def run(
     background: Worker | DigestScheduler | None
     background = Worker(settings).start() if settings.serve_worker else start_scheduler(settings)
     try:
-        _run_servers(host, port, workers)
+        try:
+            _run_servers(host, port, workers)
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+                raise
+            raise _bind_error(host, port, exc) from None  # taken since check_port
     finally:
         if background is not None:
             background.stop()

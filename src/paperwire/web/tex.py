@@ -89,18 +89,66 @@ def _tex_of(match: re.Match[str]) -> tuple[str, bool]:
     return (match.group("i") if match.group("i") is not None else match.group("p")), False
 
 
+# LaTeX text commands authors leave in abstracts, outside formulas: rendered as HTML, or
+# dropped where they mean nothing on a page (citations, labels). Applied to escaped text.
+_STYLES = {"emph": "em", "textit": "em", "textsl": "em", "textbf": "strong", "texttt": "code"}
+_PLAIN = ("textrm", "textsf", "textsc", "textup", "textnormal", "text", "mbox", "underline")
+_DROP = ("cite", "citep", "citet", "citealp", "ref", "eqref", "autoref", "cref", "label")
+_COMMAND = re.compile(r"\\([A-Za-z]+)\*?(?:\[[^\]{}]*\])?\{([^{}]*)\}")
+_DROP_SPACE = re.compile(r"[~ ]?\\(?:" + "|".join(_DROP) + r")\*?(?:\[[^\]{}]*\])?\{[^{}]*\}")
+# Ends at whitespace, markup, braces, or an escaped quote or angle bracket.
+_URL = re.compile(r"https?://(?:(?!&(?:#34|#39|lt|gt);)[^\s<>\"'{}\\])+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?)]"
+
+
+def _command(match: re.Match[str]) -> str:
+    name, body = match.group(1), match.group(2)
+    if name in _STYLES:
+        tag = _STYLES[name]
+        return f"<{tag}>{body}</{tag}>"
+    if name in _PLAIN:
+        return body
+    if name == "url":
+        return body  # the URL pass below makes it a link
+    return match.group(0)
+
+
+def _link(match: re.Match[str]) -> str:
+    url = match.group(0)
+    tail = ""
+    while url and url[-1] in _URL_TAIL:
+        url, tail = url[:-1], url[-1] + tail
+    if len(url) <= len("https://"):
+        return match.group(0)
+    # http(s) only (the pattern), attribute-safe (the text was escaped); not endorsed.
+    return f'<a href="{url}" rel="nofollow noopener ugc">{url}</a>{tail}'
+
+
+def text_markup(escaped: str) -> str:
+    """Escaped plain text with LaTeX text commands rendered and http(s) URLs made links."""
+    if "\\" in escaped:
+        escaped = _DROP_SPACE.sub("", escaped)
+        for _ in range(3):  # nested commands, innermost first
+            escaped, n = _COMMAND.subn(_command, escaped)
+            if not n:
+                break
+    if "://" in escaped:
+        escaped = _URL.sub(_link, escaped)
+    return escaped
+
+
 def render(text: str | None) -> Markup:
     """Plain text → HTML: escaped, with each formula as MathML where it converts."""
     text = text or ""
     out: list[str] = []
     last = 0
     for match in _formulas(text):
-        out.append(str(escape(text[last : match.start()])))
+        out.append(text_markup(str(escape(text[last : match.start()]))))
         tex, display = _tex_of(match)
         mathml = to_mathml(tex.strip(), display)
         out.append(mathml if mathml is not None else str(escape(match.group(0))))
         last = match.end()
-    out.append(str(escape(text[last:])))
+    out.append(text_markup(str(escape(text[last:]))))
     return Markup("".join(out))
 
 
@@ -118,7 +166,12 @@ def render_html(fragment: str | None) -> Markup:
         opens, closes = tex.count("<mark>"), tex.count("</mark>")
         return "</mark>" * max(closes - opens, 0) + mathml + "<mark>" * max(opens - closes, 0)
 
-    return Markup(MATH.sub(replace, fragment))
+    out, last = [], 0
+    for match in MATH.finditer(fragment):
+        out += [text_markup(fragment[last : match.start()]), replace(match)]
+        last = match.end()
+    out.append(text_markup(fragment[last:]))
+    return Markup("".join(out))
 
 
 def needs_katex(texts: Iterable[str | None]) -> bool:

@@ -24,4 +24,23 @@
   document.addEventListener("htmx:after:swap", function () {
     renderMath(document);
   });
+
+  // "/" focuses the search box (as on GitHub or arXiv listings), unless typing somewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    var tag = target && target.tagName ? target.tagName.toLowerCase() : "";
+    if (tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable) {
+      return;
+    }
+    var box = document.getElementById("q") || document.getElementById("site-q");
+    if (!box || box.offsetParent === null) box = document.getElementById("q");
+    if (!box) {
+      window.location.href = "/search";
+      return;
+    }
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
 })();
