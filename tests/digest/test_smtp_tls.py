@@ -19,10 +19,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-from paperwire.digest.smtp import MailTLSError, Mailer
-from paperwire.settings import Settings
 from tests.mailserver import Capture, _free_port
+
+from paperwire.digest.smtp import Mailer, MailTLSError
+from paperwire.settings import Settings
 
 USER, PASSWORD = "mailer", "s3cret-pass"
 
