@@ -38,8 +38,12 @@ def _forwarded_headers(headers: list[bytes], client: str, proto: str) -> list[by
         elif name not in HOP_BY_HOP:
             out.append(h)
     chain = (forwarded + b", " if forwarded else b"") + client.encode()
-    return [*out, b"X-Forwarded-For: " + chain, b"X-Forwarded-Proto: " + proto.encode(),
-            b"Connection: close"]
+    return [
+        *out,
+        b"X-Forwarded-For: " + chain,
+        b"X-Forwarded-Proto: " + proto.encode(),
+        b"Connection: close",
+    ]
 
 
 async def _handle(
@@ -71,9 +75,7 @@ async def main() -> None:
     parser.add_argument("--proto", default="https")
     parser.add_argument("--source", default="127.0.0.1")
     args = parser.parse_args()
-    server = await asyncio.start_server(
-        lambda r, w: _handle(r, w, args), "127.0.0.1", args.port
-    )
+    server = await asyncio.start_server(lambda r, w: _handle(r, w, args), "127.0.0.1", args.port)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()

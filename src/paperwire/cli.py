@@ -999,6 +999,41 @@ def bench_load_cmd(
     _emit_json(result)
 
 
+@bench_app.command("soak")
+def bench_soak_cmd(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Per-day arXiv JSONL files or folders (default: "
+            "../shared/data/arxiv/daily-arxiv-cs-2025-2026).",
+            show_default=False,
+        ),
+    ] = None,
+    duration: Annotated[int, typer.Option(min=1, help="Seconds of load.")] = 600,
+    clients: Annotated[int, typer.Option(min=1, max=500, help="Client threads.")] = 20,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
+    embed: Annotated[int, typer.Option(min=0, help="Papers embedded during the run.")] = 200,
+    hold_back: Annotated[
+        int, typer.Option(min=0, help="Day files ingested during the run, not before.")
+    ] = 5,
+) -> None:
+    """Mixed workload (pages, search, feeds, API, sign-in, votes, bookmarks) against `serve
+    --workers N` while ingest, index update and embedding run: errors, lost writes, worker
+    memory, p95 per route. JSON on stdout."""
+    from paperwire.bench.load import DEFAULT_DAILY
+    from paperwire.bench.soak import bench_soak
+
+    result = bench_soak(
+        paths or [DEFAULT_DAILY],
+        duration_s=duration,
+        clients=clients,
+        workers=workers,
+        embed=embed,
+        hold_back=hold_back,
+    )
+    _emit_json(result)
+
+
 # --- users (accounts) ------------------------------------------------------------------------
 
 

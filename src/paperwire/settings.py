@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         default=None, description="SMTP login, when the server needs one."
     )
     smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of a CA (or self-signed certificate) to trust for the SMTP server's TLS; "
+            "certificates are always verified, against the system CAs without this."
+        ),
+    )
     smtp_timeout: float = Field(default=30.0, description="Seconds before an SMTP call fails.")
     mail_from: str = Field(
         default="paperwire <paperwire@localhost>", description="From: address of all mail."

@@ -73,6 +73,7 @@ def test_a_link_works_once(
 def test_an_expired_row_refuses_the_link(
     client: TestClient, mailbox: Capture, site_store: Store
 ) -> None:
+    create_user(site_store, "late@example.org")  # a known address: its link has a row
     _, link = request_link(client, mailbox, "late@example.org")
     user = get_user_by_email(site_store, "late@example.org")
     assert user is not None
@@ -106,6 +107,7 @@ def test_a_token_older_than_magic_link_minutes_is_refused(
 def test_tampered_and_foreign_tokens_are_refused(
     client: TestClient, mailbox: Capture, settings: Settings, site_store: Store
 ) -> None:
+    create_user(site_store, "tamper@example.org")
     _, link = request_link(client, mailbox, "tamper@example.org")
     token = token_of(link)
     user = get_user_by_email(site_store, "tamper@example.org")
@@ -155,9 +157,32 @@ def test_new_and_known_addresses_get_the_same_answer(
 ) -> None:
     create_user(site_store, "known@example.org")
     known, _ = request_link(client, mailbox, "known@example.org")
-    new, _ = request_link(client, mailbox, "new@example.org")
+    new, link = request_link(client, mailbox, "new@example.org")
     assert known.replace("known@", "X@") == new.replace("new@", "X@")
+    assert get_user_by_email(site_store, "new@example.org") is None  # not until the link is used
+    assert client.get(link).status_code == 303
     assert get_user_by_email(site_store, "new@example.org") is not None
+
+
+def test_a_new_address_gets_no_row_until_its_link_is_used_and_the_link_works_once(
+    client: TestClient, mailbox: Capture, site_store: Store, make_client: ClientFactory
+) -> None:
+    from paperwire.store.schema import users
+
+    def count() -> int:
+        with site_store.engine.connect() as conn:
+            return len(conn.execute(users.select()).all())
+
+    before = count()
+    _, first = request_link(client, mailbox, "fresh@example.org")
+    _, second = request_link(client, mailbox, "fresh@example.org")
+    assert count() == before
+    assert client.get(first).status_code == 303
+    assert count() == before + 1
+    for link in (first, second):  # both were only good while the address had no account
+        again = make_client("10.0.0.8").get(link)
+        assert again.status_code == 400 and EXPIRED in again.text
+    assert count() == before + 1
 
 
 def test_a_refused_mail_still_shows_the_same_page(
@@ -264,6 +289,7 @@ def test_a_deleted_users_link_is_refused(
 ) -> None:
     from paperwire.store.users import delete_user
 
+    create_user(site_store, "gone@example.org")
     _, link = request_link(client, mailbox, "gone@example.org")
     user = get_user_by_email(site_store, "gone@example.org")
     assert user is not None and delete_user(site_store, user.id)

@@ -15,10 +15,10 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.shared_data import DATA, need
 
 from paperwire.ingest import records
 from paperwire.ingest.records import clean_text, extract_code_links, normalize_title
-from tests.shared_data import DATA, need
 
 _WS = re.compile(r"\s+")
 
@@ -107,8 +107,9 @@ def test_the_real_corpus_gives_the_same_links_and_keys() -> None:
     days = sorted(need(DATA / "arxiv" / "daily-arxiv-cs-2025-2026").glob("*.jsonl.gz"))[:25]
     checked = 0
     for day in days:
-        for line in gzip.open(day):
-            obj = json.loads(line)
+        with gzip.open(day) as lines:
+            objs = [json.loads(line) for line in lines]
+        for obj in objs:
             abstract, comment = obj.get("summary") or "", obj.get("comment")
             assert extract_code_links(abstract, comment) == ref_extract_code_links(
                 abstract, comment

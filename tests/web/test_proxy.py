@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.browserkit import free_port, serving
 
 from paperwire.errors import ConfigError
 from paperwire.settings import Settings
 from paperwire.web.app import create_app
 from paperwire.web.proxy import parse_networks, real_client
-from tests.web.browserkit import free_port, serving
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -80,8 +80,9 @@ def test_rate_limits_key_on_the_client_behind_the_proxy(proxy: str) -> None:
     through the proxy still counts as itself, and another client behind the same proxy is not
     held up by it."""
     with client_from("127.0.0.3") as a:
-        spoofs = [signin_posts(a, proxy, 1, **{"X-Forwarded-For": f"10.9.9.{i}"})[0]
-                  for i in range(5)]
+        spoofs = [
+            signin_posts(a, proxy, 1, **{"X-Forwarded-For": f"10.9.9.{i}"})[0] for i in range(5)
+        ]
         assert spoofs == [200] * 5
         assert signin_posts(a, proxy, 1, **{"X-Forwarded-For": "10.9.9.99"}) == [429]
     with client_from("127.0.0.4") as b:
@@ -144,5 +145,5 @@ def test_forwarded_for_walks_past_trusted_hops_only() -> None:
 
 
 def test_a_bad_trusted_proxies_entry_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'10.0.0.300' is not an IP address or CIDR"):
+    with pytest.raises(ConfigError, match=r"'10\.0\.0\.300' is not an IP address or CIDR"):
         create_app(Settings(home=tmp_path, trusted_proxies="127.0.0.1, 10.0.0.300"))

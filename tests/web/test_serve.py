@@ -84,12 +84,16 @@ def _session(pid: int) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
-def _start(settings: Settings, log: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def _start(
+    settings: Settings, log: Path, workers: int, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     cmd = [sys.executable, "-m", "paperwire", "--home", str(settings.home), "serve"]
     cmd += ["--port", str(port), "--workers", str(workers), "--no-index-update"]
     with log.open("wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
     deadline = time.monotonic() + 60
     while log.read_text().count("Application startup complete") < workers:
         assert proc.poll() is None, log.read_text()
@@ -146,5 +150,35 @@ def test_a_dead_server_process_is_reported_and_stops_the_rest(
         while _session(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _session(proc.pid)
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.network_local
+def test_server_processes_get_the_settings_but_not_the_secrets_in_their_environment(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The secret key and SMTP password reach the server processes over multiprocessing's pipe:
+    neither they nor a dump of the settings are in either server process's environment, and the
+    site still signs with the key it was given."""
+    from paperwire.web.auth import serializer
+
+    key, password = "k-" + os.urandom(16).hex(), "p-" + os.urandom(16).hex()
+    env = os.environ | {"PAPERWIRE_SECRET_KEY": key, "PAPERWIRE_SMTP_PASSWORD": password}
+    proc, url = _start(settings, tmp_path / "server.log", workers=2, env=env)
+    try:
+        pids = _children(proc.pid)  # the supervisor's own environ is what it was started with
+        assert len(pids) == 2
+        for pid in pids:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert key.encode() not in environ and password.encode() not in environ
+            assert b"PAPERWIRE_SERVE_SETTINGS" not in environ
+        tokens = set()
+        for _ in range(6):  # connections spread over both workers
+            with httpx.Client() as client:
+                page = client.get(url + "/signin").text
+            tokens.add(page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0])
+        signer = serializer(Settings(home=settings.home, secret_key=key), "csrf")
+        assert all(isinstance(signer.loads(t), str) for t in tokens)
     finally:
         _stop(proc)

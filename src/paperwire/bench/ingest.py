@@ -77,9 +77,11 @@ def _naive_sqlite(files: list[Path], db: Path) -> tuple[int, Timed]:
 
 def cli_command(home: Path, paths: list[Path]) -> list[str]:
     """Exactly what a user runs (as `python -m paperwire`, so the same interpreter and code)."""
-    return [sys.executable, "-m", "paperwire", "--home", str(home), "ingest", "daily"] + [
-        str(p) for p in paths
-    ] + ["--json"]
+    return (
+        [sys.executable, "-m", "paperwire", "--home", str(home), "ingest", "daily"]
+        + [str(p) for p in paths]
+        + ["--json"]
+    )
 
 
 def _child_env() -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 The link is `{base_url}/signin/verify?token=...` where the token is the user id, a nonce (its
 row in login_tokens makes the link single-use) and the page to go to afterwards, signed with
-the site key for the purpose "magic-link" (a token signed for anything else is refused).
+the site key for the purpose "magic-link" (a token signed for anything else is refused). For an
+address without an account the token holds the address instead: the account is made only when
+the link is used (so sign-in requests for random addresses leave no rows behind).
 """
 
 from __future__ import annotations
@@ -41,6 +43,29 @@ def read_signin_token(settings: Settings, token: str) -> tuple[int, str, str] | 
     if not isinstance(nonce, str) or not isinstance(next_path, str):
         return None
     return user_id, nonce, next_path
+
+
+def signup_token(settings: Settings, email: str, next_path: str = "/") -> str:
+    """The link's token for an address without an account: the address itself, so no user row
+    exists until the link is used. It is single-use because it is only good while no account
+    has the address (using it makes one)."""
+    data: dict[str, Any] = {"e": email}
+    if next_path != "/":
+        data["p"] = next_path
+    token: str = serializer(settings, SALT).dumps(data)
+    return token
+
+
+def read_signup_token(settings: Settings, token: str) -> tuple[str, str] | None:
+    """(email, next path) from a good, unexpired sign-up token; None for anything else."""
+    try:
+        data = serializer(settings, SALT).loads(token, max_age=settings.magic_link_minutes * 60)
+        email, next_path = data["e"], data.get("p", "/")
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if not isinstance(email, str) or not isinstance(next_path, str):
+        return None
+    return email, next_path
 
 
 def signin_link(settings: Settings, token: str) -> str:

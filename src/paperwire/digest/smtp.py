@@ -14,6 +14,29 @@ from paperwire.settings import Settings
 SECURITY = ("none", "starttls", "tls")
 
 
+class MailTLSError(ConfigError, OSError):
+    """The SMTP server's certificate did not verify. An OSError too, so a send that meets it
+    is kept for a retry like any other connection failure, not dropped."""
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificate and host name verification always on; `smtp_ca_file` adds a CA to trust
+    (a private CA or a self-signed server certificate)."""
+    cafile = str(settings.smtp_ca_file.expanduser()) if settings.smtp_ca_file else None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"PAPERWIRE_SMTP_CA_FILE {cafile}: cannot load it: {exc}") from exc
+
+
+def _verify_failed(settings: Settings, exc: ssl.SSLCertVerificationError) -> MailTLSError:
+    hint = "" if settings.smtp_ca_file else " (set PAPERWIRE_SMTP_CA_FILE to trust a private CA)"
+    return MailTLSError(
+        f"the SMTP server {settings.smtp_host}:{settings.smtp_port} has a certificate that does "
+        f"not verify: {exc.verify_message or exc}{hint}"
+    )
+
+
 class Mailer:
     """One SMTP connection, opened on first use and reused for many messages (a digest run
     sends thousands); reconnects after the server drops it."""
@@ -27,19 +50,26 @@ class Mailer:
         self._conn: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
+        try:
+            return self._open()
+        except ssl.SSLCertVerificationError as exc:
+            raise _verify_failed(self.settings, exc) from exc
+
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
         conn: smtplib.SMTP
         if s.smtp_security == "tls":
             conn = smtplib.SMTP_SSL(
-                s.smtp_host,
-                s.smtp_port,
-                timeout=s.smtp_timeout,
-                context=ssl.create_default_context(),
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=tls_context(s)
             )
         else:
             conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
             if s.smtp_security == "starttls":
-                conn.starttls(context=ssl.create_default_context())
+                try:
+                    conn.starttls(context=tls_context(s))
+                except BaseException:
+                    conn.close()
+                    raise
         if s.smtp_user:
             conn.login(s.smtp_user, s.smtp_password or "")
         return conn

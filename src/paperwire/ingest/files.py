@@ -125,12 +125,16 @@ class DailyJsonl(_FileSource):
         undated = [f.name for f in self.files if not _DAY_IN_NAME.search(f.name)]
         if undated:
             raise SourceError(f"daily files need a YYYY-MM-DD day in their name: {undated[:3]}")
+        self._days: dict[Path, date] = {}
 
     def parse(self, obj: dict[str, Any], origin: str, path: Path) -> PaperRecord | Rejected:
         parsed = parse_arxiv_id(_text(obj, "id"))
         if parsed is None:
             return Rejected(origin, f"no arXiv id (id={obj.get('id')!r})")
-        day = date.fromisoformat(_DAY_IN_NAME.search(path.name).group(1))  # type: ignore[union-attr]
+        day = self._days.get(path)
+        if day is None:  # checked in __init__: every file name has a day
+            named = _DAY_IN_NAME.search(path.name)
+            day = self._days[path] = date.fromisoformat(named.group(1))  # type: ignore[union-attr]
         arxiv_id, version = parsed
         return PaperRecord(
             title=_text(obj, "title") or "",

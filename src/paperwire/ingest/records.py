@@ -248,9 +248,10 @@ def problems(record: PaperRecord) -> list[str]:
         value = getattr(record, name)
         if value and len(value) > MAX_FIELD_CHARS:
             out.append(f"{name} is {len(value):,} characters (at most {MAX_FIELD_CHARS:,})")
-    if any(_UNSTORABLE.search(t) for t in text_fields(record)):
-        # A JSON "\ud800" escape decodes to a lone surrogate, which no database can encode,
-        # and PostgreSQL refuses NUL: either would fail the whole batch at write time.
+    # One scan of everything the store writes (a JSON "\ud800" escape decodes to a lone
+    # surrogate, which no database can encode, and PostgreSQL refuses NUL: either would fail the
+    # whole batch at write time).
+    if _UNSTORABLE.search("".join(text_fields(record))):
         out.append("invalid characters (NUL or a lone surrogate) in " + _bad_fields(record))
     return out
 
@@ -276,7 +277,7 @@ def finish(record: PaperRecord) -> Item:
     """Clean a parsed record and check it: the last step of every source."""
     record.title = clean_text(record.title)
     record.abstract = clean_text(record.abstract)
-    record.authors = [a for a in (clean_text(a) for a in record.authors) if a]
+    record.authors = [a for a in (" ".join(a.split()) for a in record.authors) if a]
     cats: list[str] = []
     for c in record.categories:
         c = c.strip()

@@ -156,9 +156,9 @@ def _write(conn: Connection, rows: list[merge.Row], now: datetime) -> None:
         # A plain executemany, then the pks by id: an ordered RETURNING makes SQLite insert one
         # row per statement, which was a third of the ingest's time.
         conn.execute(insert(papers), values)
-        pks = _pks_by_id(conn, [r["id"] for r in new])
+        new_pks = _pks_by_id(conn, [r["id"] for r in new])
         for row in new:
-            row["pk"] = pks[row["id"]]
+            row["pk"] = new_pks[row["id"]]
     if changed:
         params = [
             {f"b_{k}": r[k] for k in MUTABLE} | {"b_modified": now, "b_pk": r["pk"]}

@@ -27,7 +27,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperwire.digest.filemail import mail_folder, smtp_configured
-from paperwire.digest.signin import read_signin_token, send_signin_mail, signin_link, signin_token
+from paperwire.digest.signin import (
+    read_signin_token,
+    read_signup_token,
+    send_signin_mail,
+    signin_link,
+    signin_token,
+    signup_token,
+)
 from paperwire.errors import BadRequest, ConfigError
 from paperwire.store.login import create_login_token, expire_login_tokens, redeem_login_token
 from paperwire.store.users import (
@@ -40,6 +47,7 @@ from paperwire.store.users import (
     create_user,
     delete_user,
     get_user,
+    get_user_by_email,
     normalize_email,
     record_login,
     set_name,
@@ -186,17 +194,22 @@ def signin_post(
                 request, next_path=next_path, email=address, error=WRONG_PASSWORD, status=400
             )
         return _signed_in(request, user, next_path)
-    # A magic link. New and known addresses get the same page (no telling who has an account).
-    user, _created = create_user(store, address)
-    nonce = create_login_token(store, user.id, minutes=settings.magic_link_minutes)
-    link = signin_link(settings, signin_token(settings, user.id, nonce, next_path))
+    # A magic link. New and known addresses get the same page (no telling who has an account);
+    # a new address gets no account until its link is used.
+    user = get_user_by_email(store, address)
+    if user is None:
+        link = signin_link(settings, signup_token(settings, address, next_path))
+    else:
+        nonce = create_login_token(store, user.id, minutes=settings.magic_link_minutes)
+        link = signin_link(settings, signin_token(settings, user.id, nonce, next_path))
     mailed = smtp_configured(settings)
     try:
         send_signin_mail(settings, address, link)
     except (smtplib.SMTPException, OSError, ConfigError) as exc:
         # Logged for the operator, and still the same page: an answer that differed when the
         # mail failed would tell an attacker something, and the visitor can simply try again.
-        log.error("could not send the sign-in mail to user %s: %s", user.id, exc)
+        who = f"user {user.id}" if user else "a new address"
+        log.error("could not send the sign-in mail to %s: %s", who, exc)
     return private_page(
         request,
         "signin_sent.html",
@@ -230,6 +243,14 @@ def signin_verify(request: Request, token: Annotated[str, Query(max_length=4096)
         user = get_user(store, user_id) if redeem_login_token(store, user_id, nonce) else None
         if user is not None:
             return _signed_in(request, user, safe_next(next_path))
+    signup = read_signup_token(settings, token) if parsed is None else None
+    if signup is not None:
+        # Good only while no account has the address: the first use makes it, and every
+        # later use of this link (or of another one sent before) finds it and is refused.
+        email, next_path = signup
+        new_user, created = create_user(store, email)
+        if created:
+            return _signed_in(request, new_user, safe_next(next_path))
     return private_page(request, "signin_invalid.html", {}, status=400)
 
 

@@ -63,8 +63,8 @@ from paperwire.web import (
     tex,
     urls,
 )
-from paperwire.web.proxy import TrustedProxies, parse_networks
 from paperwire.web.category_names import category_label, category_name
+from paperwire.web.proxy import TrustedProxies, parse_networks
 from paperwire.web.site import CHECK_EVERY, Site
 
 HERE = Path(__file__).parent

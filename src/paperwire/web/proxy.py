@@ -22,7 +22,7 @@ SCHEMES = {"http", "https"}
 
 
 def parse_networks(spec: str | Iterable[str] | None) -> list[Network]:
-    """"10.0.0.1, 192.168.0.0/16, ::1" -> networks; a clear error names a bad entry."""
+    """Networks from "10.0.0.1, 192.168.0.0/16, ::1"; a clear error names a bad entry."""
     if spec is None:
         return []
     items = spec.replace(";", ",").split(",") if isinstance(spec, str) else list(spec)

@@ -26,8 +26,12 @@ if TYPE_CHECKING:
     from paperwire.digest.scheduler import DigestScheduler
 
 log = logging.getLogger(__name__)
-SETTINGS_ENV = "PAPERWIRE_SERVE_SETTINGS"  # how worker processes get the parent's settings
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
+# The settings of this server process, secrets included. They reach a worker process as an
+# argument of multiprocessing's spawn, i.e. over the pipe to the child, never through the
+# environment, which every process the worker starts would inherit (and /proc shows).
+_settings: Settings | None = None
+SECRET_ENV = ("PAPERWIRE_SECRET_KEY", "PAPERWIRE_SMTP_PASSWORD", "PAPERWIRE_DATABASE_URL")
 
 
 def bring_index_up_to_date(settings: Settings) -> dict[str, int | float]:
@@ -50,11 +54,10 @@ def bring_index_up_to_date(settings: Settings) -> dict[str, int | float]:
 
 
 def app_from_env() -> FastAPI:
-    """The app factory a uvicorn worker process calls (settings passed in the environment)."""
+    """The app factory a uvicorn worker process calls (with the settings `_serve` was given)."""
     from paperwire.web.app import create_app
 
-    raw = os.environ.get(SETTINGS_ENV)
-    settings = Settings.model_validate_json(raw) if raw else Settings()
+    settings = _settings or Settings()
     if settings.log_format != "text":
         from paperwire.ops.logs import configure_logging
 
@@ -113,10 +116,13 @@ def check_port(host: str, port: int) -> None:
         raise _bind_error(host, port, exc) from None
 
 
-def _serve(sock: socket.socket | None, host: str, port: int) -> None:
+def _serve(sock: socket.socket | None, host: str, port: int, settings_json: str) -> None:
     """One server process: uvicorn, one worker, on `sock` (or on its own SO_REUSEPORT socket
     when None). uvicorn stops on SIGINT/SIGTERM."""
     import uvicorn
+
+    global _settings
+    _settings = Settings.model_validate_json(settings_json)
 
     sock = sock or listen_socket(host, port, reuse_port=True)
     config = uvicorn.Config(
@@ -151,7 +157,9 @@ def run(
         shared_metrics_folder(settings)  # before anything imports prometheus_client
     if update_index:
         bring_index_up_to_date(settings)
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    settings_json = settings.model_dump_json()
+    for name in SECRET_ENV:  # read into `settings` already; no child need inherit them
+        os.environ.pop(name, None)
     # The daily digest (settings.digest_time): a thread of this process only, never of the
     # server processes, so one trigger a day (and the outbox makes a double one harmless).
     # With serve_worker, the pipeline worker runs there instead and sends the digest itself,
@@ -163,7 +171,7 @@ def run(
     background = Worker(settings).start() if settings.serve_worker else start_scheduler(settings)
     try:
         try:
-            _run_servers(host, port, workers)
+            _run_servers(host, port, workers, settings_json)
         except OSError as exc:
             if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
                 raise
@@ -185,9 +193,9 @@ def shared_metrics_folder(settings: Settings) -> None:
     os.environ[MULTIPROC_ENV] = str(folder)
 
 
-def _run_servers(host: str, port: int, workers: int) -> None:
+def _run_servers(host: str, port: int, workers: int, settings_json: str) -> None:
     if workers <= 1:
-        _serve(listen_socket(host, port), host, port)
+        _serve(listen_socket(host, port), host, port, settings_json)
         return
     if hasattr(socket, "SO_REUSEPORT"):
         # Bound here first (not listening, so it gets no connection): a port in use fails at
@@ -198,12 +206,14 @@ def _run_servers(host: str, port: int, workers: int) -> None:
     else:
         sock = reserve = listen_socket(host, port)
     try:
-        _supervise(workers, sock, host, port)
+        _supervise(workers, sock, host, port, settings_json)
     finally:
         reserve.close()
 
 
-def _supervise(workers: int, sock: socket.socket | None, host: str, port: int) -> None:
+def _supervise(
+    workers: int, sock: socket.socket | None, host: str, port: int, settings_json: str
+) -> None:
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -211,7 +221,8 @@ def _supervise(workers: int, sock: socket.socket | None, host: str, port: int) -
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     spawn = multiprocessing.get_context("spawn")
-    procs = [spawn.Process(target=_serve, args=(sock, host, port)) for _ in range(workers)]
+    args = (sock, host, port, settings_json)
+    procs = [spawn.Process(target=_serve, args=args) for _ in range(workers)]
     failed = None
     try:
         for proc in procs:
