@@ -637,7 +637,7 @@ def similar_cmd(
     text: Annotated[
         str | None, typer.Option(help="A pasted abstract instead ('-' reads stdin).")
     ] = None,
-    k: Annotated[int, typer.Option(min=1, max=100, help="How many.")] = 10,
+    k: Annotated[int, typer.Option(min=1, max=500, help="How many (at most 500).")] = 10,
     filters: Annotated[str, typer.Option(help="Filters in the search syntax.")] = "",
     as_json: JsonOpt = False,
 ) -> None:

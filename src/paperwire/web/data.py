@@ -20,7 +20,13 @@ from paperwire.community.trending import window as trending_window
 from paperwire.errors import BadRequest, NotFound
 from paperwire.index.manager import index_status
 from paperwire.search.query import EPOCH, ParsedQuery
-from paperwire.search.service import MAX_PER_PAGE, MAX_RESULTS, check_mode, search, similar
+from paperwire.search.service import (
+    MAX_RESULTS,
+    MAX_SIMILAR,
+    check_mode,
+    search,
+    similar,
+)
 from paperwire.store import listing
 from paperwire.store.papers import check_paper_id, get_paper, stats
 from paperwire.store.reading import papers_by_pk
@@ -482,8 +488,8 @@ def similar_page(
     site: Site, *, ids: Sequence[str] = (), text: str | None = None, k: int = 10, filters: str = ""
 ) -> dict[str, Any]:
     """Papers like the given papers (by id) or like a pasted text."""
-    if k > MAX_PER_PAGE:
-        raise BadRequest(f"k must be between 1 and {MAX_PER_PAGE}")
+    if k > MAX_SIMILAR:
+        raise BadRequest(f"k must be between 1 and {MAX_SIMILAR}")
     for paper_id in ids:
         check_paper_id(paper_id)
     rows = similar(site.store, site.index, ids=list(ids), text=text, k=k, filters=filters)
