@@ -34,8 +34,14 @@ def configs() -> list[FusionConfig]:
             (1.5, 1, 2),
         ):
             out.append(FusionConfig("rrf", (w[0], w[1]), w, depth, rrf_k))
-    for w in ((1, 1, 1), (1, 1, 0.5), (1, 0.5, 0.5), (1, 2, 2), (1, 1, 2)):  # type: ignore[assignment]
-        out.append(FusionConfig("score", (w[0], w[1]), w, 100))
+    # Score fusion over completed lists (every candidate scored by every list), both
+    # normalisations; the grid the defaults were picked from.
+    for norm in ("zscore", "minmax"):
+        for d, m in itertools.product((0.3, 0.5, 0.7, 1.0), (0.3, 0.5, 0.7, 1.0)):
+            w = (1, d, m)
+            out.append(
+                FusionConfig("score", (1.0, d), w, 100, normalise=norm)  # type: ignore[arg-type]
+            )
     return out
 
 
@@ -61,6 +67,7 @@ def main() -> None:
                     "weights": weights,
                     "depth": cfg.depth,
                     "rrf_k": cfg.rrf_k,
+                    "normalise": cfg.normalise,
                     "train_ndcg10": tr["ndcg@10"],
                     "test_ndcg10": te["ndcg@10"],
                 }

@@ -688,7 +688,7 @@ def similar_cmd(
     text: Annotated[
         str | None, typer.Option(help="A pasted abstract instead ('-' reads stdin).")
     ] = None,
-    k: Annotated[int, typer.Option(min=1, max=100, help="How many.")] = 10,
+    k: Annotated[int, typer.Option(min=1, max=500, help="How many (at most 500).")] = 10,
     filters: Annotated[str, typer.Option(help="Filters in the search syntax.")] = "",
     as_json: JsonOpt = False,
 ) -> None:
@@ -814,7 +814,7 @@ def eval_beir(
         title=f"{report['dataset']} {report['split']}: {report['queries']} queries, "
         f"{report['docs']:,} docs"
     )
-    for col in ("mode", "nDCG@10", "recall@100", "MRR@10", "ms/query"):
+    for col in ("mode", "nDCG@10", "recall@100", "MRR@10", "ms/query", "vs best single"):
         table.add_column(col, justify="right" if col != "mode" else "left")
     for mode, r in report["results"].items():
         table.add_row(
@@ -823,6 +823,7 @@ def eval_beir(
             f"{r['recall@100']:.4f}",
             f"{r['mrr@10']:.4f}",
             f"{r['ms_per_query']:.1f}",
+            _versus(r.get("vs_best_single")),
         )
     out.print(table)
 
@@ -878,6 +879,59 @@ def eval_ask(
     out.print(f"answered {ask_r['answered']:.1%}, precision@1 of those {ask_r['p@1_answered']:.4f}")
     if calibrate:
         out.print(f"calibrated: {report['config']}", highlight=False)
+
+
+def _versus(c: dict[str, Any] | None) -> str:
+    """'+12/-5/=283 vs bm25, p=0.03': per-query wins/losses/ties and the paired test."""
+    if not c:
+        return ""
+    base = f" vs {c['baseline']}" if "baseline" in c else ""
+    return f"+{c['wins']}/-{c['losses']}/={c['ties']}{base}, p={c['p_value']:.3f}"
+
+
+@eval_app.command("similar")
+def eval_similar(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of per-day arXiv listings (YYYY-MM-DD.jsonl[.gz]).")
+    ],
+    queries: Annotated[int, typer.Option(min=2, max=5000, help="Query papers.")] = 200,
+    docs: Annotated[int, typer.Option(min=10, max=100_000, help="Papers in the set.")] = 1600,
+    tune: Annotated[bool, typer.Option(help="Also score candidate fusion weights.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """nDCG@10 and MAP@100 of similar papers: lexical-only, dense-only and the shipped fusion."""
+    from paperwire.eval.similar import METRICS, run_similar
+
+    settings = _settings(ctx)
+    bar, update = _bar("eval")
+    with bar:
+        report = run_similar(
+            folder,
+            queries=queries,
+            docs=docs,
+            encoder_spec=settings.encoder,
+            cache_dir=settings.home_dir / "cache" / "embeddings",
+            tune=tune,
+            progress=lambda stage, done, total: update(done, total),
+        )
+    if as_json:
+        _emit_json(report)
+        return
+    for split, r in report["splits"].items():
+        table = Table(
+            title=f"similar papers, {split}: {r['queries']} queries, {report['docs']:,} papers"
+        )
+        for col in ("method", "nDCG@10", "MAP@100", "fusion vs it (nDCG@10)", "(MAP@100)"):
+            table.add_column(col, justify="right" if col != "method" else "left")
+        for name in ("lexical", "dense", "fusion"):
+            vs = r.get(f"fusion_vs_{name}", {})
+            table.add_row(
+                name,
+                *(f"{r[name][m]:.4f}" for m in METRICS),
+                *(_versus(vs.get(m)) for m in METRICS),
+            )
+        out.print(table)
 
 
 # --- bench -----------------------------------------------------------------------------------

@@ -79,13 +79,26 @@ def test_rrf_with_empty_lists() -> None:
 # --- score fusion --------------------------------------------------------------------------
 
 
-def test_score_fusion_minmax_fills_missing_keys_with_the_list_minimum() -> None:
-    a = hits([1, 2, 3], [3.0, 2.0, 1.0])  # min-max -> 1, 0.5, 0
-    b = hits([3, 4], [0.9, 0.1])  # -> 1, 0; keys 1 and 2 are missing: they get 0
-    # 1: 1 + 0, 3: 0 + 1 (a tie: by key), 2: 0.5 + 0, 4: 0 + 0 (missing from a: its minimum, 0)
-    assert_fused(score_fusion([a, b], k=10), [(1, 1.0), (3, 1.0), (2, 0.5), (4, 0.0)])
-    assert_fused(score_fusion([a, b], k=10, weights=[1, 2]), [(3, 2.0), (1, 1.0), (2, 0.5), (4, 0)])
-    assert_fused(score_fusion([a, b], k=2), [(1, 1.0), (3, 1.0)])
+def test_score_fusion_floors_misses_below_the_last_hit() -> None:
+    a = hits([1, 2, 3], [3.0, 2.0, 1.0])  # floor 1 - 0.1 * 2 = 0.8: -> 1, 0.545, 0.091; miss 0
+    b = hits([3, 4], [0.9, 0.1])  # floor 0.1 - 0.08 = 0.02: -> 1, 0.091; miss 0
+    lo = 0.2 / 2.2
+    # The last hit of each list (3 in a, 4 in b) now outranks a miss from that list.
+    assert_fused(score_fusion([a, b], k=10), [(3, 1 + lo), (1, 1.0), (2, 1.2 / 2.2), (4, lo)])
+    assert_fused(score_fusion([a, b], k=2), [(3, 1 + lo), (1, 1.0)])
+    # A list scored on every key: a given floor (0: BM25 without a query term) is exact.
+    assert_fused(
+        score_fusion([a, b], k=10, floors=[0.0, None]), [(3, 4 / 3), (1, 1.0), (2, 2 / 3), (4, lo)]
+    )
+
+
+def test_a_rare_term_list_keeps_its_last_hit() -> None:
+    """The issue-11 case: BM25 finds 2 papers, the dense list 3 others; min-max without a floor
+    gave BM25's second hit 0, tied with every paper BM25 never returned."""
+    lexical = hits([7, 8], [6.0, 5.0])
+    dense = hits([1, 2, 8], [0.9, 0.5, 0.5])  # 2 and 8 tie here; only 8 was found by BM25
+    fused = score_fusion([lexical, dense], k=4).keys.tolist()
+    assert fused.index(8) < fused.index(2)
 
 
 def test_score_fusion_is_scale_free() -> None:
@@ -98,11 +111,11 @@ def test_score_fusion_is_scale_free() -> None:
 
 def test_score_fusion_zscore() -> None:
     a = hits([1, 2, 3], [3.0, 2.0, 1.0])  # mean 2, sd sqrt(2/3): z = +1.2247, 0, -1.2247
-    b = hits([2, 4], [4.0, 2.0])  # mean 3, sd 1: z = +1, -1; 1 and 3 are missing: -1
+    b = hits([2, 4], [4.0, 2.0])  # mean 3, sd 1: z = +1, -1; floor 2 - 0.2 = 1.8: z -1.2
     z = 1 / np.sqrt(2 / 3)
     fused = score_fusion([a, b], k=10, method="zscore")
-    # 2: 0 + 1, 1: z - 1, 4: -z + -1 (missing from a), 3: -z - 1: 4 and 3 tie, by key
-    assert_fused(fused, [(2, 1.0), (1, z - 1), (3, -z - 1), (4, -z - 1)])
+    # a's floor: 1 - 0.2 = 0.8, z = -1.2 * z
+    assert_fused(fused, [(2, 1.0), (1, z - 1.2), (3, -z - 1.2), (4, -1.2 * z - 1)])
     with pytest.raises(ValueError, match="normalisation 'rank': use minmax or zscore"):
         score_fusion([a], k=10, method="rank")
 
@@ -111,4 +124,4 @@ def test_score_fusion_with_empty_lists() -> None:
     assert len(score_fusion([], k=10)) == 0
     assert len(score_fusion([Hits.empty()], k=10)) == 0
     only = score_fusion([Hits.empty(), hits([8, 4, 6], [0.5, 0.25, 0.0])], k=10, weights=[9, 2])
-    assert_fused(only, [(8, 2.0), (4, 1.0), (6, 0.0)])
+    assert_fused(only, [(8, 2.0), (4, 2 * 0.3 / 0.55), (6, 2 * 0.05 / 0.55)])

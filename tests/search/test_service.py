@@ -259,8 +259,11 @@ def test_similar_errors(store: Store, index: EmbeddedIndex) -> None:
         similar(store, index, ids=["2501.00001", "2501.99999"])
     with pytest.raises(BadQuery, match=r"^give paper ids or a text to find similar papers$"):
         similar(store, index, text="  ")
-    with pytest.raises(BadQuery, match=r"^k must be between 1 and 100$"):
+    with pytest.raises(BadQuery, match=r"^k must be between 1 and 500$"):
         similar(store, index, ids=["2501.00001"], k=0)
+    with pytest.raises(BadQuery, match=r"^k must be between 1 and 500$"):
+        similar(store, index, ids=["2501.00001"], k=501)
+    assert len(similar(store, index, ids=["2501.00001"], k=101)) <= 101  # above a page: allowed
     with pytest.raises(BadQuery, match=r"^the text is 20,001 characters; at most 20,000$"):
         similar(store, index, text="x" * 20_001)
 

@@ -72,10 +72,22 @@ def load_beir(folder: Path, *, split: str = "test") -> BeirSet:
 
 
 def score_run(
-    qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]
+    qrels: dict[str, dict[str, int]],
+    run: dict[str, dict[str, float]],
+    metrics: tuple[str, ...] = METRICS,
 ) -> dict[str, float]:
-    """nDCG@10, recall@100 and MRR@10 averaged over the judged queries (ranx; a query with no
-    results counts as 0)."""
+    """nDCG@10, recall@100 and MRR@10 (or `metrics`) averaged over the judged queries (ranx; a
+    query with no results counts as 0)."""
+    means, _ = score_run_per_query(qrels, run, metrics)
+    return means
+
+
+def score_run_per_query(
+    qrels: dict[str, dict[str, int]],
+    run: dict[str, dict[str, float]],
+    metrics: tuple[str, ...] = METRICS,
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """(the means of `score_run`, and per metric each judged query's score)."""
     try:
         from ranx import Qrels, Run, evaluate
     except ImportError as exc:
@@ -83,6 +95,9 @@ def score_run(
 
         raise ConfigError("evaluation needs ranx: pip install 'paperwire[eval]'") from exc
 
-    full_run = {q: run.get(q) or {"__none__": 0.0} for q in qrels}
-    result = evaluate(Qrels(qrels), Run(full_run), list(METRICS))
-    return {m: round(float(result[m]), 4) for m in METRICS}
+    full_run = Run({q: run.get(q) or {"__none__": 0.0} for q in qrels})
+    result = evaluate(Qrels(qrels), full_run, list(metrics))
+    if isinstance(result, float):  # ranx returns a bare float for a single metric
+        result = {metrics[0]: result}
+    per_query = {m: {q: float(v) for q, v in full_run.scores[m].items()} for m in metrics}
+    return {m: round(float(result[m]), 4) for m in metrics}, per_query

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from paperwire.eval.beir import BeirSet, load_beir, score_run
+from paperwire.eval.beir import BeirSet, load_beir, score_run_per_query
+from paperwire.eval.stats import compare
 from paperwire.index.backend import MODES, Mode, Query
 from paperwire.index.base import Doc
 from paperwire.index.embed_cache import iter_cached
@@ -74,6 +75,23 @@ def run_mode(
     return run, ms
 
 
+SINGLE = ("bm25", "dense")
+
+
+def _against_best_single(results: dict[str, Any], per_query: dict[str, dict[str, float]]) -> None:
+    """Each fused mode's per-query nDCG@10 against the best single method run (wins, losses,
+    ties, paired randomisation p-value), under `vs_best_single`."""
+    singles = [m for m in SINGLE if m in results]
+    if not singles:
+        return
+    best = max(singles, key=lambda m: results[m]["ndcg@10"])
+    for mode in results:
+        if mode not in SINGLE:
+            results[mode]["vs_best_single"] = {"baseline": best} | compare(
+                per_query[mode], per_query[best]
+            )
+
+
 def run_beir(
     folder: Path,
     *,
@@ -95,9 +113,13 @@ def run_beir(
     if needs_model:
         prime_queries(index, queries, cache_dir)
     results: dict[str, Any] = {}
+    per_query: dict[str, dict[str, float]] = {}
     for mode in modes:
         run, ms = run_mode(index, data, queries, mode)  # type: ignore[arg-type]
-        results[mode] = score_run(data.qrels, run) | {"ms_per_query": round(ms, 2)}
+        means, per = score_run_per_query(data.qrels, run)
+        results[mode] = means | {"ms_per_query": round(ms, 2)}
+        per_query[mode] = per["ndcg@10"]
+    _against_best_single(results, per_query)
     return {
         "dataset": data.name,
         "split": split,

@@ -32,31 +32,56 @@ def rrf(
     return top_k(keys, scores.astype(np.float32), k)
 
 
-def _normalise(scores: np.ndarray, method: str) -> np.ndarray:
-    if len(scores) == 0:
-        return scores
+FLOOR_GAP = 0.1  # see floor_below
+
+
+def floor_below(scores: np.ndarray) -> float:
+    """A score below a list's last hit, for keys the list did not return when their true score
+    is unknown: min - FLOOR_GAP * (max - min). Plain min-max would give the last hit 0, the same
+    as a miss; for a rare-term query with 3 BM25 hits the last one (often the relevant one) then
+    weighs nothing."""
+    lo, hi = float(scores.min()), float(scores.max())
+    return lo - FLOOR_GAP * (hi - lo) if hi > lo else lo - 1.0
+
+
+def _normalise(scores: np.ndarray, method: str, floor: float) -> tuple[np.ndarray, float]:
+    """(normalised scores, the normalised floor)."""
     if method == "minmax":
-        lo, hi = float(scores.min()), float(scores.max())
-        return (scores - lo) / (hi - lo) if hi > lo else np.ones_like(scores)
+        lo, hi = min(floor, float(scores.min())), float(scores.max())
+        if hi <= lo:
+            return np.ones_like(scores), 0.0
+        return (scores - lo) / (hi - lo), (floor - lo) / (hi - lo)
     if method == "zscore":
         sd = float(scores.std())
-        return (scores - scores.mean()) / sd if sd > 0 else np.zeros_like(scores)
+        if sd <= 0:
+            return np.zeros_like(scores), min(0.0, floor - float(scores.mean()))
+        return (scores - scores.mean()) / sd, (floor - float(scores.mean())) / sd
     raise ValueError(f"normalisation {method!r}: use minmax or zscore")
 
 
 def score_fusion(
-    lists: Sequence[Hits], *, k: int, weights: Sequence[float] | None = None, method: str = "minmax"
+    lists: Sequence[Hits],
+    *,
+    k: int,
+    weights: Sequence[float] | None = None,
+    floors: Sequence[float | None] | None = None,
+    method: str = "minmax",
 ) -> Hits:
-    """Weighted sum of per-list normalised scores; a key absent from a list gets 0 after min-max
-    (the z-score list's minimum), as if it ranked just below the cut."""
+    """Weighted sum of per-list normalised scores over the union of the lists' keys.
+
+    A key a list lacks takes that list's floor: `floors[i]` when the list's scores are known to
+    be complete over the union (e.g. 0 for BM25 scored on every candidate: a missing key has no
+    query term), else `floor_below` its last hit. Min-max maps [min(floor, lowest), highest] to
+    [0, 1], so a list's last hit always outranks its misses."""
     keys = _union(lists)
     total = np.zeros(len(keys), np.float64)
-    for hits, w in zip(lists, weights or [1.0] * len(lists), strict=True):
+    given = list(floors) if floors is not None else [None] * len(lists)
+    for hits, w, floor in zip(lists, weights or [1.0] * len(lists), given, strict=True):
         if not len(hits):
             continue
-        norm = _normalise(hits.scores.astype(np.float64), method)
-        # Absent from a list: as if just below its last hit (0 after min-max).
-        column = np.full(len(keys), 0.0 if method == "minmax" else norm.min())
+        scores = hits.scores.astype(np.float64)
+        norm, missing = _normalise(scores, method, floor_below(scores) if floor is None else floor)
+        column = np.full(len(keys), missing)
         column[np.searchsorted(keys, hits.keys)] = norm
         total += w * column
     return top_k(keys, total.astype(np.float32), k)

@@ -43,6 +43,7 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 from array import array
 from collections import Counter
@@ -605,10 +606,14 @@ class LexicalIndex(IndexPart):
 
     def distinctive_terms(self, text: str, n: int = 32) -> str:
         """The text's n words with the highest tf-idf here, as a query string ("more like
-        this"): a long pasted abstract becomes a short, fast OR query."""
+        this"): a long pasted abstract becomes a short, fast OR query. URLs, single letters
+        (formula variables), numbers and years ("2005b") are left out: rare, so high idf, but
+        they say nothing about the topic."""
         counts: dict[str, int] = {}
         word_of: dict[str, str] = {}
-        for word in self.analyzer.words(text):
+        for word in self.analyzer.words(_URL.sub(" ", text)):
+            if not _distinctive_word(word):
+                continue
             term = self.analyzer.term(word)
             if term and term in self.vocab:
                 counts[term] = counts.get(term, 0) + 1
@@ -683,6 +688,17 @@ class LexicalIndex(IndexPart):
             raise ValueError("live document count does not match the segments")
         for s in self.segments:
             _check_segment(s, vocab)
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+\.(?:com|org|io|net)/\S*", re.I)
+_URL_WORDS = frozenset(
+    ["http", "https", "www", "github", "gitlab", "com", "org", "io", "net", "html", "huggingface"]
+)
+_NUMBERISH = re.compile(r"\d+(?:\.\d+)?|(?:19|20)\d\d[a-z]|[a-z]")  # 42, 0.5, 2005b, x
+
+
+def _distinctive_word(word: str) -> bool:
+    return not (_NUMBERISH.fullmatch(word) or word in _URL_WORDS)
 
 
 def _positions(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

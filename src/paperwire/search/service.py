@@ -22,6 +22,7 @@ MAX_PER_PAGE = 100
 MAX_RESULTS = 1000  # deepest result reachable by paging
 MAX_SIMILAR_TEXT = 20_000
 THIN_PENALTY = 10  # places a paper without authors moves down in relevance order
+MAX_SIMILAR = 500  # similar papers in one call: past a few hundred, neighbours are noise
 
 
 @dataclass
@@ -173,8 +174,8 @@ def similar(
         raise BadQuery("give paper ids or a text to find similar papers")
     if text and len(text) > MAX_SIMILAR_TEXT:
         raise BadQuery(f"the text is {len(text):,} characters; at most {MAX_SIMILAR_TEXT:,}")
-    if not 1 <= k <= MAX_PER_PAGE:
-        raise BadQuery(f"k must be between 1 and {MAX_PER_PAGE}")
+    if not 1 <= k <= MAX_SIMILAR:
+        raise BadQuery(f"k must be between 1 and {MAX_SIMILAR}")
     pks = pks_for_ids(store, list(ids))
     missing = [i for i in ids if i not in pks]
     if missing:

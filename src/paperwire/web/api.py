@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from paperwire.search.query import MAX_CHARS as MAX_QUERY_CHARS
-from paperwire.search.service import MAX_PER_PAGE
+from paperwire.search.service import MAX_PER_PAGE, MAX_SIMILAR
 from paperwire.web import data
 from paperwire.web.models import (
     AskPage,
@@ -171,7 +171,7 @@ def similar(
         list[str], Query(max_length=50, description="Paper ids (repeat the parameter).")
     ] = [],  # noqa: B006 (FastAPI copies defaults)
     text: Annotated[str | None, Query(max_length=20_000, description="A pasted abstract.")] = None,
-    k: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 10,
+    k: Annotated[int, Query(ge=1, le=MAX_SIMILAR)] = 10,
     filters: Annotated[str, Query(max_length=1000, description="Search-syntax filters.")] = "",
 ) -> Any:
     return data.similar_page(site, ids=ids, text=text, k=k, filters=filters)

@@ -24,7 +24,13 @@ from paperwire.pipeline.status import steps_status
 from paperwire.search.ask import ask
 from paperwire.search.generate import ChatConfig, generate
 from paperwire.search.query import EPOCH, ParsedQuery
-from paperwire.search.service import MAX_PER_PAGE, MAX_RESULTS, check_mode, search, similar
+from paperwire.search.service import (
+    MAX_RESULTS,
+    MAX_SIMILAR,
+    check_mode,
+    search,
+    similar,
+)
 from paperwire.store import listing
 from paperwire.store.papers import check_paper_id, get_paper, stats
 from paperwire.store.reading import papers_by_pk
@@ -547,8 +553,8 @@ def similar_page(
     site: Site, *, ids: Sequence[str] = (), text: str | None = None, k: int = 10, filters: str = ""
 ) -> dict[str, Any]:
     """Papers like the given papers (by id) or like a pasted text."""
-    if k > MAX_PER_PAGE:
-        raise BadRequest(f"k must be between 1 and {MAX_PER_PAGE}")
+    if k > MAX_SIMILAR:
+        raise BadRequest(f"k must be between 1 and {MAX_SIMILAR}")
     for paper_id in ids:
         check_paper_id(paper_id)
     if not ids and not (text and text.strip()):  # like a search without a query: nothing
