@@ -896,7 +896,7 @@ def eval_similar(
         Path, typer.Argument(help="Folder of per-day arXiv listings (YYYY-MM-DD.jsonl[.gz]).")
     ],
     queries: Annotated[int, typer.Option(min=2, max=5000, help="Query papers.")] = 200,
-    docs: Annotated[int, typer.Option(min=10, max=100_000, help="Papers in the set.")] = 1600,
+    docs: Annotated[int, typer.Option(min=2, max=100_000, help="Papers in the set.")] = 1600,
     tune: Annotated[bool, typer.Option(help="Also score candidate fusion weights.")] = False,
     as_json: JsonOpt = False,
 ) -> None:

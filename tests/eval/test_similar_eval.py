@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from clirun import run_main as run
 from paperwire.eval.similar import build_set, judgements, read_daily
 from paperwire.eval.stats import compare, paired_randomisation
 
@@ -64,3 +66,27 @@ def test_compare_counts_and_paired_randomisation() -> None:
     noise = np.tile([0.1, -0.1], 20)
     assert paired_randomisation(noise, np.zeros(40)) == 1.0  # mean difference exactly 0
     assert 0.05 < paired_randomisation(noise + 0.01, np.zeros(40)) < 1.0
+
+
+@pytest.mark.model
+def test_eval_similar_command_reports_each_method_and_the_comparison(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PAPERWIRE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PAPERWIRE_ENCODER", raising=False)
+    folder = write_day(tmp_path / "daily", RECORDS)
+    code, out, err = run(capsys, "eval", "similar", str(folder), "--docs", "7", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["queries"], report["docs"]) == (1, 6)  # 3 judged + 3 cs.CL distractors
+    split = next(s for s in report["splits"].values() if s["queries"])
+    assert set(split) >= {"lexical", "dense", "fusion", "fusion_vs_lexical", "fusion_vs_dense"}
+    assert set(split["fusion"]) == {"ndcg@10", "map@100"}
+    assert (
+        split["fusion_vs_dense"]["ndcg@10"]["wins"]
+        + split["fusion_vs_dense"]["ndcg@10"]["losses"]
+        + split["fusion_vs_dense"]["ndcg@10"]["ties"]
+        == 1
+    )
+    code, out, _ = run(capsys, "eval", "similar", str(folder), "--docs", "7")
+    assert code == 0 and "similar papers" in out and "fusion" in out

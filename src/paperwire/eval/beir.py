@@ -95,6 +95,8 @@ def score_run_per_query(
 
         raise ConfigError("evaluation needs ranx: pip install 'paperwire[eval]'") from exc
 
+    if not qrels:  # ranx cannot score an empty set
+        return {m: 0.0 for m in metrics}, {m: {} for m in metrics}
     full_run = Run({q: run.get(q) or {"__none__": 0.0} for q in qrels})
     result = evaluate(Qrels(qrels), full_run, list(metrics))
     if isinstance(result, float):  # ranx returns a bare float for a single metric
