@@ -1537,7 +1537,7 @@ def daily(
 
 @app.command()
 def worker(ctx: typer.Context) -> None:
-    """Run the daily pipeline until interrupted: a cycle every PAPERWIRE_WORKER_INTERVAL s."""
+    """Run the daily pipeline until interrupted: one cycle per worker interval (a setting)."""
     from paperwire.pipeline import Worker
 
     logging.getLogger("paperwire").setLevel(logging.INFO)  # each step and skipped source

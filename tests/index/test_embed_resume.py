@@ -153,5 +153,7 @@ def test_sigkill_during_embed_then_rerun_recomputes_no_finished_batch(
 
     encoder = load_encoder(None)
     expected = rankings(reference, encoder)
-    assert expected[("vaccine antibody response", "hybrid+rerank")][0] == "2502.00021"
+    # The two papers about vaccines lead (score fusion puts the one the embeddings prefer first).
+    top = expected[("vaccine antibody response", "hybrid+rerank")][:2]
+    assert set(top) == {"2502.00021", "2502.00058"}
     assert rankings(killed, encoder) == expected

@@ -101,7 +101,10 @@ def test_backup_under_load_restores_a_consistent_and_then_identical_store(
         assert set(rows) <= set(source[name]), name
     papers = got["papers"]
     assert (len(papers) - 50) % BATCH == 0  # whole transactions only
-    assert len(got["votes"]) == (len(papers) - 50) // BATCH
+    # Each writer votes in its own transaction after its batch: the snapshot may fall between
+    # the two, so at most one batch per writer is still without its vote.
+    batches = (len(papers) - 50) // BATCH
+    assert batches - len(load.threads) <= len(got["votes"]) <= batches
     assert len(papers) == manifest["rows"]["papers"]
     status = index_status(restored, open_index(Settings(home=tmp_path / "r1")))
     assert status["papers_indexed"] == len(papers) and status["up_to_date"]

@@ -277,7 +277,7 @@ def finish(record: PaperRecord) -> Item:
     """Clean a parsed record and check it: the last step of every source."""
     record.title = clean_text(record.title)
     record.abstract = clean_text(record.abstract)
-    record.authors = [a for a in (" ".join(a.split()) for a in record.authors) if a]
+    record.authors = [a for a in map(clean_text, record.authors) if a]
     cats: list[str] = []
     for c in record.categories:
         c = c.strip()

@@ -190,12 +190,12 @@ def ask(
         str,
         Query(
             max_length=1000,
-            description="A question, in words; search filters (cat:, year:, ...) may come with it.",
+            description="A question, in words; search filters (cat:, year:, ...) may come with "
+            "it. A question that cannot be read as a query is a 400 saying what is wrong.",
+            json_schema_extra={"pattern": QUERY_PATTERN},
         ),
     ] = "",
-    mode: Annotated[
-        str | None, Query(max_length=32, description="bm25, hybrid or hybrid+rerank.")
-    ] = None,
+    mode: ModeQuery = None,
     generate: Annotated[
         bool, Query(description="Also a generative answer (when a chat API is configured).")
     ] = False,
