@@ -7,6 +7,9 @@ happens in one request's thread while the others keep using the index they have.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import threading
 import time
@@ -84,6 +87,7 @@ class Site:
                     self._mtime = mtime  # read before opening: a write during it reloads again
                     self.reloads += 1
                     self._cache.clear()
+                    release_memory()
                     log.info("search index reloaded (state.json changed)")
                 except Exception:  # a half-replaced part: keep serving the old index, retry
                     log.exception("could not reload the search index; keeping the one loaded")
@@ -115,6 +119,18 @@ class Site:
             return value
         finally:
             self._computing.release()
+
+
+def release_memory() -> None:
+    """Give the replaced index's memory back: it holds reference cycles, so without a full
+    collection it lingers until the next one (rare in a server), and glibc keeps freed heap
+    unless trimmed. Without this each reload of a 75k-paper index kept ~100 MB."""
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)
+        if trim is not None:
+            trim(0)
 
 
 def site_of(request: Request) -> Site:
