@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from paperwire.ingest.records import PaperRecord, Version
+from paperwire.records import PaperRecord, Version
 
 
 def arxiv_record(n: int, day: date, **fields: object) -> PaperRecord:

@@ -1223,11 +1223,8 @@ def users_login_link(
     next_path: Annotated[str, typer.Option("--next", help="Page to open after signing in.")] = "/",
 ) -> None:
     """Print a one-time sign-in link (no mail needed; a new address gets its account)."""
-    # paperwire.web first: importing it imports digest.signin, in the order that works.
+    from paperwire.web.signin import new_signin_link
     from paperwire.web.urls import safe_next
-
-    # isort: split
-    from paperwire.digest.signin import new_signin_link
 
     settings = _settings(ctx)
     with _store(ctx) as store:

@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 
 from mailserver import Capture, body_text
-from paperwire.digest.signin import signin_token
 from paperwire.settings import Settings
+from paperwire.signing import serializer
 from paperwire.store import Store
 from paperwire.store.login import create_login_token, expire_login_tokens
 from paperwire.store.users import create_user, get_user_by_email
-from paperwire.web.auth import serializer
+from paperwire.web.signin import signin_token
 
 EXPIRED = "This sign-in link has expired or was already used."
 

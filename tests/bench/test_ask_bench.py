@@ -12,7 +12,7 @@ from paperwire.bench.ask import add_synthetic_vectors
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.encoders import load_encoder
 from paperwire.index.manager import iter_docs, update_index
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.search.ask import ask
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from paperfactory import arxiv_record
 from paperwire.index.manager import open_index, update_index
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records

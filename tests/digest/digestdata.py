@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from paperfactory import arxiv_record
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.store.users import User
 
 DAY1 = date(2026, 6, 30)

@@ -9,10 +9,10 @@ from digestdata import DAY2, Subscriber
 from mailserver import Capture
 from paperwire.digest.filemail import FileMailer, mail_folder, newest_mail_to, open_mailer
 from paperwire.digest.send import send_digests
-from paperwire.digest.signin import send_signin_mail
 from paperwire.digest.smtp import Mailer
 from paperwire.settings import Settings
 from paperwire.store import Store
+from paperwire.web.signin import send_signin_mail
 
 
 def test_no_smtp_host_selects_the_file_mailer(settings: Settings) -> None:

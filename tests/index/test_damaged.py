@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from clirun import run_main
 from paperwire.index.manager import index_folder, open_index, update_index
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records

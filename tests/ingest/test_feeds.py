@@ -20,8 +20,8 @@ from paperwire.ingest.arxiv_api import ArxivApiFile, ArxivApiQuery, parse_atom
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.http import PoliteClient
-from paperwire.ingest.records import Item, PaperRecord, Rejected, Version
 from paperwire.ingest.rss import ArxivFeed
+from paperwire.records import Item, PaperRecord, Rejected, Version
 
 pytestmark = pytest.mark.network_local
 

@@ -18,8 +18,8 @@ import pytest
 from paperwire.errors import NotFound, SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJsonl
-from paperwire.ingest.records import MAX_RECORD_BYTES, Item, PaperRecord, Rejected, Version
 from paperwire.ingest.runner import run_ingest
+from paperwire.records import MAX_RECORD_BYTES, Item, PaperRecord, Rejected, Version
 from paperwire.store import Store
 from paperwire.store.papers import get_paper
 from shared_data import DATA, need

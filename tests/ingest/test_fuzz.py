@@ -33,8 +33,8 @@ from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJs
 from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.listing import ListingPages
 from paperwire.ingest.oai import OaiDump, parse_response
-from paperwire.ingest.records import PaperRecord, Rejected
 from paperwire.ingest.rss import ArxivFeed
+from paperwire.records import PaperRecord, Rejected
 from paperwire.search.query import parse_query
 
 EXAMPLES = int(os.environ.get("PAPERWIRE_FUZZ_EXAMPLES", "40"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from paperwire.ingest.listing import HEADER_LINES, ListingPages, banner_day
-from paperwire.ingest.records import Item, PaperRecord, Rejected
+from paperwire.records import Item, PaperRecord, Rejected
 from shared_data import SHARED, need
 
 SEEDS = SHARED / "seed-pages"

@@ -28,7 +28,7 @@ from paperwire.ingest.oai_parse import (
     split_author_string,
     subject_to_category,
 )
-from paperwire.ingest.records import PaperRecord, Rejected, Version
+from paperwire.records import PaperRecord, Rejected, Version
 from shared_data import need
 
 Serve = Callable[[Route], RecordedServer]

@@ -23,8 +23,8 @@ from paperwire.ingest.base import Cursor
 from paperwire.ingest.files import DailyJsonl, KaggleSnapshot, PlainCsv, PlainJsonl
 from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.oai import OaiDump
-from paperwire.ingest.records import Item, PaperRecord, Rejected
 from paperwire.ingest.runner import run_ingest
+from paperwire.records import Item, PaperRecord, Rejected
 from paperwire.store import Store, open_store
 from paperwire.store.checkpoints import load_checkpoint
 from paperwire.store.papers import count_papers, get_paper
@@ -308,7 +308,7 @@ def test_only_rejects_still_checkpoint_progress(store: Store) -> None:
     ],
 )
 def test_every_doi_spelling_is_the_same_doi(spelling: str) -> None:
-    from paperwire.ingest.records import normalize_doi
+    from paperwire.records import normalize_doi
 
     assert normalize_doi(spelling) == "10.1000/abc.def"
 

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.shared_data import DATA, need
 
-from paperwire.ingest import records
-from paperwire.ingest.records import clean_text, extract_code_links, normalize_title
+from paperwire import records
+from paperwire.records import clean_text, extract_code_links, normalize_title
 
 _WS = re.compile(r"\s+")
 

@@ -15,7 +15,7 @@ from paperfactory import arxiv_record
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.encoders import HashEncoder
 from paperwire.index.manager import embed_index, update_index
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.store import Store
 from paperwire.store.schema import bookmarks, collections, papers, votes
 

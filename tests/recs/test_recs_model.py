@@ -13,7 +13,7 @@ from recsdata import vote
 from paperwire.community.recs import recommend
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.manager import embed_index, update_index
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.reading import iter_for_index

@@ -15,7 +15,7 @@ from paperwire.errors import BadQuery
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.encoders import Encoder, HashEncoder, load_encoder
 from paperwire.index.manager import embed_index, update_index
-from paperwire.ingest.records import PaperRecord, Version
+from paperwire.records import PaperRecord, Version
 from paperwire.search.ask import ask
 from paperwire.search.sentences import split_sentences
 from paperwire.store import Store, open_store

@@ -13,7 +13,7 @@ from paperwire.errors import BadQuery, NotFound
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.encoders import Encoder, load_encoder
 from paperwire.index.manager import embed_index, index_status, update_index
-from paperwire.ingest.records import PaperRecord, Version
+from paperwire.records import PaperRecord, Version
 from paperwire.search.service import search, similar
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records

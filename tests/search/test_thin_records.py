@@ -8,7 +8,7 @@ from pathlib import Path
 
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.manager import update_index
-from paperwire.ingest.records import PaperRecord, Version
+from paperwire.records import PaperRecord, Version
 from paperwire.search.service import THIN_PENALTY, backend_query, search
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records

@@ -15,8 +15,8 @@ from sqlalchemy import inspect, select
 
 from paperwire.errors import NotFound, SourceError
 from paperwire.ingest.base import Cursor
-from paperwire.ingest.records import Item, PaperRecord, Version, finish, normalize_title
 from paperwire.ingest.runner import run_ingest
+from paperwire.records import Item, PaperRecord, Version, finish, normalize_title
 from paperwire.store import Store, open_store
 from paperwire.store.checkpoints import clear_checkpoint, load_checkpoint, save_checkpoint
 from paperwire.store.db import _alembic_config, migrate

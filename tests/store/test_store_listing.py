@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.store import Store, listing
 from paperwire.store.papers import upsert_records
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from paperwire.index.manager import open_index, update_index
-from paperwire.ingest.records import PaperRecord, Version
+from paperwire.records import PaperRecord, Version
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records

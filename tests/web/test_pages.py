@@ -21,7 +21,7 @@ from lxml import etree
 from webdata import BUSY_DAY_PAPERS, HOSTILE_ABSTRACT, HOSTILE_TITLE, LATEST, records
 
 from paperwire.index.manager import open_index, update_index
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records

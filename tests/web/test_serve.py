@@ -161,7 +161,7 @@ def test_server_processes_get_the_settings_but_not_the_secrets_in_their_environm
     """The secret key and SMTP password reach the server processes over multiprocessing's pipe:
     neither they nor a dump of the settings are in either server process's environment, and the
     site still signs with the key it was given."""
-    from paperwire.web.auth import serializer
+    from paperwire.signing import serializer
 
     key, password = "k-" + os.urandom(16).hex(), "p-" + os.urandom(16).hex()
     env = os.environ | {"PAPERWIRE_SECRET_KEY": key, "PAPERWIRE_SMTP_PASSWORD": password}

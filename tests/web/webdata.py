@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from paperfactory import arxiv_record
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord
 
 LATEST = date(2026, 7, 1)  # a Wednesday
 BUSY_DAY_PAPERS = 35  # more than one page (30)

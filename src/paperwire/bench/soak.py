@@ -186,10 +186,11 @@ def _writers(home: Path, later: list[Path], embed: int, log: Path) -> list[dict[
 def _make_clients(
     settings: Settings, url: str, count: int, seed: int, queries: list[str]
 ) -> list[Client]:
+    from paperwire.signing import serializer
     from paperwire.store import open_store
     from paperwire.store.papers import list_papers
     from paperwire.store.users import create_user
-    from paperwire.web.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, serializer
+    from paperwire.web.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 
     clients = []
     with open_store(settings) as store:

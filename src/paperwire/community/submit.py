@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from paperwire.errors import BadRequest, NotFound
 from paperwire.ingest.arxiv_api import ArxivApiQuery
 from paperwire.ingest.http import PoliteClient
-from paperwire.ingest.records import PaperRecord, Rejected, parse_arxiv_id
+from paperwire.records import PaperRecord, Rejected, parse_arxiv_id
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store.papers import find_paper, upsert_records

@@ -8,8 +8,8 @@ from typing import Any
 
 from paperwire.ingest.files import DailyJsonl
 from paperwire.ingest.listing import ListingPages
-from paperwire.ingest.records import Item
 from paperwire.ingest.runner import IngestSummary, run_ingest
+from paperwire.records import Item
 from paperwire.store import Store
 
 DATA = Path(__file__).parent / "data"

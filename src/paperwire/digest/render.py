@@ -39,6 +39,7 @@ from markupsafe import Markup
 from paperwire.digest.build import Digest, DigestPaper
 from paperwire.digest.tokens import unsubscribe_signer, unsubscribe_token
 from paperwire.settings import Settings
+from paperwire.text import short_authors, teaser
 
 TEMPLATES = Path(__file__).parent / "templates"
 EMAIL_TEASER = 400  # abstract characters per paper in a mail
@@ -47,8 +48,6 @@ SUBJECT_QUERY = 40  # characters of a saved query in the subject
 
 @functools.cache
 def environment() -> Environment:
-    from paperwire.web.urls import short_authors, teaser
-
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         # .html autoescaped (titles, abstracts and queries may hold HTML); .txt is plain text.

@@ -11,14 +11,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from paperwire.errors import BadRequest
 from paperwire.settings import Settings
+from paperwire.signing import serializer
 
 SALT = "unsubscribe"
 
 
 def unsubscribe_signer(settings: Settings) -> URLSafeTimedSerializer:
     """The signer of unsubscribe tokens (a digest run makes one and signs thousands)."""
-    from paperwire.web.auth import serializer
-
     return serializer(settings, SALT)
 
 
@@ -31,8 +30,6 @@ def unsubscribe_token(
 
 def read_unsubscribe_token(settings: Settings, token: str) -> int:
     """The user id in a token; BadRequest when it was not made by this site (or is damaged)."""
-    from paperwire.web.auth import serializer
-
     try:
         data = serializer(settings, SALT).loads(token[:1000])  # no max_age: old mails work
         return int(data["u"])

@@ -46,7 +46,7 @@ from paperwire.index.base import Doc, Hits
 from paperwire.index.embed_cache import iter_cached
 from paperwire.index.embedded import EmbeddedIndex, FusionConfig
 from paperwire.index.encoders import load_encoder
-from paperwire.ingest.records import extract_code_links
+from paperwire.records import extract_code_links
 
 Progress = Callable[[str, int, int], None]
 MAX_AUTHORS = 15

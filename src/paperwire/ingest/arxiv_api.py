@@ -19,7 +19,7 @@ from lxml import etree
 from paperwire.errors import ConfigError, SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.http import PoliteClient
-from paperwire.ingest.records import (
+from paperwire.records import (
     Item,
     PaperRecord,
     Rejected,

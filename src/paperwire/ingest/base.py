@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from paperwire.ingest.records import Item
+from paperwire.records import Item
 
 
 @dataclass(slots=True, frozen=True)

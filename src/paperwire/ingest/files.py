@@ -30,7 +30,7 @@ from typing import Any
 from paperwire.errors import SourceError
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.lines import Line, expand_paths, files_key, open_maybe_gzip, read_lines
-from paperwire.ingest.records import (
+from paperwire.records import (
     MAX_RECORD_BYTES,
     Item,
     PaperRecord,

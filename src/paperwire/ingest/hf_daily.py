@@ -18,7 +18,7 @@ from paperwire.errors import ConfigError, SourceError
 from paperwire.ingest.arxiv_api import fetch_bytes, read_bytes, resume_index
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.http import PoliteClient
-from paperwire.ingest.records import (
+from paperwire.records import (
     Item,
     PaperRecord,
     Rejected,

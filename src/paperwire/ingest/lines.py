@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from paperwire.errors import NotFound, SourceError
 from paperwire.ingest.base import Cursor
-from paperwire.ingest.records import MAX_RECORD_BYTES
+from paperwire.records import MAX_RECORD_BYTES
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from paperwire.ingest.base import Cursor
 from paperwire.ingest.lines import expand_paths, files_key
-from paperwire.ingest.records import (
+from paperwire.records import (
     MAX_RECORD_BYTES,
     MAX_TITLE_CHARS,
     Item,

@@ -27,7 +27,7 @@ from paperwire.ingest.base import Cursor
 from paperwire.ingest.http import PoliteClient
 from paperwire.ingest.lines import skip_blank
 from paperwire.ingest.oai_parse import HARVEST_SOURCE, OAI_NS, parse_record, record_from_dc
-from paperwire.ingest.records import MAX_RECORD_BYTES, Item, Rejected, decode_utf8
+from paperwire.records import MAX_RECORD_BYTES, Item, Rejected, decode_utf8
 
 log = logging.getLogger(__name__)
 

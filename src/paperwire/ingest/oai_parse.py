@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from paperwire.ingest.records import (
+from paperwire.records import (
     Item,
     PaperRecord,
     Rejected,

@@ -10,7 +10,7 @@ from typing import Any
 
 from paperwire.errors import RecordsRefused, SourceError
 from paperwire.ingest.base import Cursor, Source
-from paperwire.ingest.records import PaperRecord, Rejected
+from paperwire.records import PaperRecord, Rejected
 from paperwire.store.checkpoints import (
     clear_checkpoint,
     finish_run,

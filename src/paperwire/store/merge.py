@@ -17,7 +17,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from paperwire.ingest.records import PaperRecord, extract_code_links, normalize_title
+from paperwire.records import PaperRecord, extract_code_links, normalize_title
 
 Row = dict[str, Any]
 

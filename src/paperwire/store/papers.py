@@ -19,7 +19,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.sql import ColumnElement
 
 from paperwire.errors import NotFound, RecordsRefused
-from paperwire.ingest.records import PaperRecord
+from paperwire.records import PaperRecord, parse_arxiv_id
 from paperwire.store import merge
 from paperwire.store.checkpoints import save_checkpoint
 from paperwire.store.db import Store, lock_paper_writers
@@ -254,8 +254,6 @@ def check_paper_id(paper_id: str) -> None:
 def _lookup(conn: Connection, paper_id: str, columns: Sequence[Any]) -> Any:
     """The row (these columns) of a paper by its id, an old id (alias), or an arXiv id with a
     version suffix; NotFound otherwise."""
-    from paperwire.ingest.records import parse_arxiv_id
-
     check_paper_id(paper_id)
     parsed = parse_arxiv_id(paper_id)
     wanted = parsed[0] if parsed else paper_id.strip()

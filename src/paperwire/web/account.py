@@ -27,14 +27,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperwire.digest.filemail import mail_folder, smtp_configured
-from paperwire.digest.signin import (
-    read_signin_token,
-    read_signup_token,
-    send_signin_mail,
-    signin_link,
-    signin_token,
-    signup_token,
-)
 from paperwire.errors import BadRequest, ConfigError
 from paperwire.store.login import create_login_token, expire_login_tokens, redeem_login_token
 from paperwire.store.users import (
@@ -57,6 +49,14 @@ from paperwire.store.users import (
 from paperwire.web import auth
 from paperwire.web.errors import API_PREFIX, error_response
 from paperwire.web.pages import private_page
+from paperwire.web.signin import (
+    read_signin_token,
+    read_signup_token,
+    send_signin_mail,
+    signin_link,
+    signin_token,
+    signup_token,
+)
 from paperwire.web.site import site_of
 from paperwire.web.urls import MAX_NEXT, here, safe_next, signin_url
 

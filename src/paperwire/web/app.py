@@ -46,7 +46,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from paperwire import __version__
+from paperwire import __version__, text
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.settings import Settings
 from paperwire.web import (
@@ -157,8 +157,8 @@ def make_templates() -> Jinja2Templates:
         current_user=auth.current_user,
     )
     env.filters.update(
-        teaser=urls.teaser,
-        short_authors=urls.short_authors,
+        teaser=text.teaser,
+        short_authors=text.short_authors,
         tex=tex.render,
         tex_html=tex.render_html,
         category_name=category_name,

@@ -17,11 +17,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperwire.settings import Settings
+from paperwire.signing import serializer
 from paperwire.store import ratelimits
 from paperwire.store.users import User, get_user
 from paperwire.web.site import site_of
@@ -31,11 +32,6 @@ CSRF_COOKIE = "pw_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
-    """The signer for one purpose: a token made for one salt is refused by every other."""
-    return URLSafeTimedSerializer(settings.signing_key, salt=f"paperwire.{salt}")
 
 
 # --- sessions ----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-TEASER_CHARS = 600  # of an abstract in a list (the paper's page has it all)
+from paperwire.text import teaser
+
 MAX_NEXT = 2000  # characters of a "come back here" path
 LIST_PATHS = {"day": "/day/", "week": "/week/", "month": "/month/", "category": "/category/"}
 
@@ -43,27 +44,6 @@ def search_url(q: str, page: int = 1, mode: str | None = None) -> str:
     if mode:
         params["mode"] = mode
     return "/search?" + urlencode(params)
-
-
-def teaser(text: str | None, limit: int = TEASER_CHARS) -> str:
-    """The text cut at a word boundary near `limit`, never inside a $...$ formula."""
-    text = (text or "").strip()
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    if cut.count("$") % 2:  # an open formula: stop before it
-        cut = cut[: cut.rfind("$")].rstrip()
-    return cut.rstrip(",;:") + " …"
-
-
-def short_authors(authors: list[str] | None, limit: int = 8) -> str:
-    authors = authors or []
-    if len(authors) <= limit:
-        return ", ".join(authors)
-    return ", ".join(authors[:limit]) + f" and {len(authors) - limit:,} more"
 
 
 def page_texts(page: dict[str, Any]) -> Iterable[str | None]:

@@ -18,8 +18,8 @@ from itsdangerous import BadSignature
 
 from paperwire.digest.filemail import open_mailer
 from paperwire.settings import Settings
+from paperwire.signing import serializer
 from paperwire.store import Store
-from paperwire.web.auth import serializer
 
 SALT = "magic-link"
 
