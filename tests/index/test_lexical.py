@@ -183,8 +183,8 @@ def test_phrase_checks_best_first_and_total_is_a_lower_bound_when_costly(
     index.add(docs)
     exact = index.search(LexQuery(phrases=["solar cell"]), k=5)
     assert exact.total == 30 and exact.keys.tolist() == [100, 101, 102, 103, 104]
-    monkeypatch.setattr("paperwire.index.lexical._PHRASE_BLOCK", 3)
-    monkeypatch.setattr("paperwire.index.lexical._PHRASE_EXACT_DOCS", 0)
+    monkeypatch.setattr("paperwire.index.lexical.query._PHRASE_BLOCK", 3)
+    monkeypatch.setattr("paperwire.index.lexical.query._PHRASE_EXACT_DOCS", 0)
     costly = index.search(LexQuery(phrases=["solar cell"]), k=5)
     assert costly.pairs() == exact.pairs()
     assert 5 <= costly.total <= 30
@@ -516,7 +516,7 @@ def test_a_batch_built_in_chunks_equals_one_built_whole(monkeypatch: pytest.Monk
     docs = corpus(50)
     whole = LexicalIndex()
     whole.add(docs)
-    monkeypatch.setattr("paperwire.index.lexical._BUILD_CHUNK", 7)
+    monkeypatch.setattr("paperwire.index.lexical.index._BUILD_CHUNK", 7)
     chunked = LexicalIndex()
     chunked.add(docs)
     assert chunked.stats()["segments"] == 1
