@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from httpserver import RecordedServer, Route
-from mailserver import Capture, MailServer
 from paperwire.store import Store, open_store
-from pg import PostgresServer, start_server
-from shared_data import DATA, FIXTURES, need
+from tests.support.httpserver import RecordedServer, Route
+from tests.support.mailserver import Capture, MailServer
+from tests.support.pg import PostgresServer, start_server
+from tests.support.shared_data import DATA, FIXTURES, need
 
 
 @pytest.fixture
@@ -41,7 +38,7 @@ def serve() -> Iterator[object]:
         srv.__exit__(None, None, None)
 
 
-# --- databases: a real PostgreSQL server per session (tests/pg.py), a fresh database per test --
+# --- databases: one real PostgreSQL server per session (tests/support/pg.py), a fresh db a test
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +72,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def mail_server() -> Iterator[MailServer]:
-    """A real SMTP server on 127.0.0.1 that keeps what it accepts (see tests/mailserver.py)."""
+    """A real SMTP server on 127.0.0.1 that keeps what it accepts (tests/support/mailserver.py)."""
     server = MailServer().start()
     yield server
     server.stop()

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from clirun import run_main
 from paperwire.cli import app
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import list_papers
-from shared_data import DATA, SHARED, need
+from tests.support.clirun import run_main
+from tests.support.shared_data import DATA, SHARED, need
 
 DAILY = DATA / "arxiv" / "daily-arxiv-cs-2025-2026"
 SEEDS = SHARED / "seed-pages"

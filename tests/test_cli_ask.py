@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from clirun import run_main as run
 from paperwire.eval.ask import fit_confidence
+from tests.support.clirun import run_main as run
 
 PAPERS = [
     {"title": "Serving language models cheaply", "arxiv_id": "2502.00001",

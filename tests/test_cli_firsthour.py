@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from clirun import run_main
 from paperwire.cli import app
+from tests.support.clirun import run_main
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from clirun import run_main as run
+from tests.support.clirun import run_main as run
 
 PAPERS = [
     ("Graph neural networks for molecules",

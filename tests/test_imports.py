@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "paperwire"
 # Bottom to top. Layer 0 is neutral: small modules anything may import (they import only each
 # other). ingest and index both sit on the store (ingest writes papers into it, index reads them).
 LAYERS: list[set[str]] = [
-    {"__init__", "errors", "records", "settings", "signing", "text"},
+    {"__init__", "days", "errors", "records", "settings", "signing", "text"},
     {"store"},
     {"ingest", "index"},
     {"search", "ops"},

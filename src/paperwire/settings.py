@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from paperwire.errors import ConfigError
+
+# Enumerated settings: a value outside these fails when the settings are read (at startup).
+SearchMode = Literal["bm25", "hybrid", "hybrid+rerank"]
+SmtpSecurity = Literal["none", "starttls", "tls"]
+LogFormat = Literal["text", "json"]
 
 
 class Settings(BaseSettings):
@@ -55,7 +63,7 @@ class Settings(BaseSettings):
             "tokenizer.json), `st:/path` (a local sentence-transformers model), or a bare path."
         ),
     )
-    search_mode: str = Field(
+    search_mode: SearchMode = Field(
         default="hybrid+rerank",
         description="Default search mode: bm25, hybrid or hybrid+rerank.",
     )
@@ -79,7 +87,7 @@ class Settings(BaseSettings):
         "written to `mail/` in the data home (and named on stderr).",
     )
     smtp_port: int = Field(default=25, description="SMTP server port.")
-    smtp_security: str = Field(
+    smtp_security: SmtpSecurity = Field(
         default="none",
         description="none, starttls (upgrade after connecting) or tls (implicit TLS, port 465).",
     )
@@ -202,7 +210,7 @@ class Settings(BaseSettings):
             "one-machine setup); replaces the digest_time scheduler there."
         ),
     )
-    log_format: str = Field(
+    log_format: LogFormat = Field(
         default="text", description="text, or json: one JSON object per log line."
     )
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
@@ -240,3 +248,16 @@ class Settings(BaseSettings):
         finally:
             tmp.unlink()
         return key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment (and these overrides); a bad value is a ConfigError
+    naming the variable, the value and what is allowed."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "PAPERWIRE_" + "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+        raise ConfigError("bad setting: " + "; ".join(problems)) from None

@@ -9,17 +9,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from accountkit import ClientFactory
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from mailserver import MailServer
-from paperfactory import arxiv_record
 from paperwire.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.web import create_app
+from tests.support.accountkit import ClientFactory
+from tests.support.mailserver import MailServer
+from tests.support.paperfactory import arxiv_record
 
 DAY = date(2026, 7, 1)
 

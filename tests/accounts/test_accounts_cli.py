@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from clirun import run_main
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.subscriptions import list_subscriptions
 from paperwire.store.users import get_user_by_email
+from tests.support.clirun import run_main
 
 
 @pytest.fixture

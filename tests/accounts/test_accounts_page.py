@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from accountkit import TOKEN, ClientFactory, csrf, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from mailserver import Capture
 from paperwire.store import Store
 from paperwire.store.schema import login_tokens, papers, subscriptions, users, votes
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import get_user_by_email
 from paperwire.web import auth
 from paperwire.web.account import install_signin_redirect
+from tests.support.accountkit import TOKEN, ClientFactory, csrf, sign_in
+from tests.support.mailserver import Capture
 
 PASSWORD = "correct horse battery staple"
 
@@ -175,7 +175,7 @@ def test_sign_out_everywhere_ends_old_sessions(
 def test_sign_out_everywhere_ends_unused_links(
     client: TestClient, mailbox: Capture, make_client: ClientFactory
 ) -> None:
-    from accountkit import request_link
+    from tests.support.accountkit import request_link
 
     sign_in(client, mailbox, "links@example.org")
     other = make_client("10.0.4.2")

@@ -8,17 +8,17 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from accountkit import ClientFactory, csrf, request_link, sign_in
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 
-from mailserver import Capture, body_text
 from paperwire.settings import Settings
 from paperwire.signing import serializer
 from paperwire.store import Store
 from paperwire.store.login import create_login_token, expire_login_tokens
 from paperwire.store.users import create_user, get_user_by_email
 from paperwire.web.signin import signin_token
+from tests.support.accountkit import ClientFactory, csrf, request_link, sign_in
+from tests.support.mailserver import Capture, body_text
 
 EXPIRED = "This sign-in link has expired or was already used."
 

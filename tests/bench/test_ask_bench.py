@@ -12,13 +12,13 @@ from paperwire.bench.ask import add_synthetic_vectors
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.encoders import load_encoder
 from paperwire.index.manager import iter_docs, update_index
-from paperwire.records import PaperRecord
 from paperwire.search.ask import ask
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
+from tests.support.paperfactory import paper_record
 
 PAPERS = [
-    PaperRecord(title=f"Paper {n} on caches", arxiv_id=f"2502.0000{n}", source="test",
+    paper_record(title=f"Paper {n} on caches", arxiv_id=f"2502.0000{n}", source="test",
                 announced=date(2025, 2, n),
                 abstract=f"Key value caches take memory. Method {n} quantises the cache "
                          "without retraining. " * n)

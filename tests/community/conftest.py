@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from community_kit import make_settings
 from fastapi.testclient import TestClient
 
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.web import create_app
+from tests.support.community_kit import make_settings
 
 
 @pytest.fixture(scope="module")

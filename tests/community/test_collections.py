@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from community_kit import HOSTILE, SPECIAL_TITLE, act_as
 from fastapi.testclient import TestClient
 
 from paperwire.community.bibtex import escape, escape_text, to_bibtex
@@ -23,6 +22,7 @@ from paperwire.store.collections import (
 )
 from paperwire.store.papers import find_paper
 from paperwire.store.users import create_user
+from tests.support.community_kit import HOSTILE, SPECIAL_TITLE, act_as
 
 
 def post(client: TestClient, url: str, token: str, **data: str) -> object:

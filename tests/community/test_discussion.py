@@ -9,7 +9,6 @@ import gzip
 import re
 
 import pytest
-from community_kit import LATEST, act_as, arxiv
 from fastapi.testclient import TestClient
 from httpx import Response
 from lxml import etree, html
@@ -21,6 +20,7 @@ from paperwire.store import comments as sc
 from paperwire.store.papers import find_paper, upsert_records
 from paperwire.store.users import create_user
 from paperwire.web import discussion
+from tests.support.community_kit import LATEST, act_as, arxiv
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

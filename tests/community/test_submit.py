@@ -9,10 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from community_kit import FIXTURES, act_as, make_settings
 from fastapi.testclient import TestClient
 
-from httpserver import RecordedServer, Reply
 from paperwire.community.submit import parse_submission
 from paperwire.errors import BadRequest
 from paperwire.settings import Settings
@@ -21,6 +19,8 @@ from paperwire.store.papers import count_papers, find_paper
 from paperwire.store.submissions import submission_count
 from paperwire.store.votes import vote_state
 from paperwire.web import create_app
+from tests.support.community_kit import FIXTURES, act_as, make_settings
+from tests.support.httpserver import RecordedServer, Reply
 
 pytestmark = pytest.mark.network_local
 

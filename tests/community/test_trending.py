@@ -7,7 +7,6 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from community_kit import records
 
 from paperwire.community.trending import HALF_LIFE_DAYS, trending, window
 from paperwire.errors import BadRequest
@@ -15,6 +14,7 @@ from paperwire.store import Store
 from paperwire.store.papers import find_paper, upsert_records
 from paperwire.store.users import create_user
 from paperwire.store.votes import add_vote, add_votes
+from tests.support.community_kit import records
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 

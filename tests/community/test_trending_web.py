@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
-from community_kit import act_as
 from fastapi.testclient import TestClient
 
 from paperwire.settings import Settings
@@ -17,6 +16,7 @@ from paperwire.store.papers import find_paper
 from paperwire.store.users import create_user
 from paperwire.store.votes import add_vote
 from paperwire.web.data import TRENDING_FALLBACK_NOTE, TRENDING_FORMULA, TRENDING_NOTE
+from tests.support.community_kit import act_as
 
 
 def listed(html: str) -> list[str]:

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from community_kit import act_as, form_token
 from fastapi.testclient import TestClient
 
 from paperwire.settings import Settings
@@ -16,6 +15,7 @@ from paperwire.store.papers import find_paper
 from paperwire.store.users import create_user
 from paperwire.store.votes import add_vote, remove_vote, set_vote, vote_state
 from paperwire.web import auth
+from tests.support.community_kit import act_as, form_token
 
 
 def vote(client: TestClient, token: str, paper: str, action: str = "toggle", **kw: str) -> object:

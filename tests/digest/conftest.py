@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from digestdata import SECRET, Subscriber, records
 
 from paperwire.index.manager import open_index, update_index
 from paperwire.settings import Settings
@@ -15,6 +14,7 @@ from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import User, create_user
+from tests.support.digestdata import SECRET, Subscriber, records
 
 
 @pytest.fixture(scope="session")

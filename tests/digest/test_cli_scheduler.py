@@ -7,14 +7,14 @@ import threading
 from datetime import date, datetime, time
 
 import pytest
-from digestdata import DAY2, Subscriber
 
-from clirun import run_main
-from mailserver import Capture
 from paperwire.digest.scheduler import DigestScheduler, next_run, parse_time
 from paperwire.errors import ConfigError
 from paperwire.settings import Settings
 from paperwire.store import Store
+from tests.support.clirun import run_main
+from tests.support.digestdata import DAY2, Subscriber
+from tests.support.mailserver import Capture
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:

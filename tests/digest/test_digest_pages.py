@@ -8,16 +8,16 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from digestdata import DAY2, HOSTILE_QUERY, Subscriber
 from fastapi.testclient import TestClient
 
-from mailserver import Capture
 from paperwire.digest.send import send_digests
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store.subscriptions import list_subscriptions
 from paperwire.store.users import User, create_user
 from paperwire.web import auth, create_app
+from tests.support.digestdata import DAY2, HOSTILE_QUERY, Subscriber
+from tests.support.mailserver import Capture
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ console mailer), named on stderr, and are still sent exactly once."""
 from __future__ import annotations
 
 import pytest
-from digestdata import DAY2, Subscriber
 
-from mailserver import Capture
 from paperwire.digest.filemail import FileMailer, mail_folder, newest_mail_to, open_mailer
 from paperwire.digest.send import send_digests
 from paperwire.digest.smtp import Mailer
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.web.signin import send_signin_mail
+from tests.support.digestdata import DAY2, Subscriber
+from tests.support.mailserver import Capture
 
 
 def test_no_smtp_host_selects_the_file_mailer(settings: Settings) -> None:

@@ -16,12 +16,12 @@ from collections import Counter
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from digestdata import DAY2, Subscriber
 
-from mailserver import Capture, _free_port
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store import digests as outbox
+from tests.support.digestdata import DAY2, Subscriber
+from tests.support.mailserver import Capture, _free_port
 
 SUBSCRIBERS = 30
 KILL_AT = 11

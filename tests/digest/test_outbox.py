@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from digestdata import DAY1, DAY2, records
-
 from paperwire.store import Store
 from paperwire.store import digests as outbox
 from paperwire.store.papers import upsert_records
 from paperwire.store.reading import pks_for_ids
 from paperwire.store.users import create_user
+from tests.support.digestdata import DAY1, DAY2, records
 
 
 def test_claim_send_and_record_once(store: Store) -> None:

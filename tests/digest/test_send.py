@@ -8,15 +8,14 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from digestdata import DAY1, DAY2, HOSTILE_QUERY, HOSTILE_TITLE, Subscriber
-
-from mailserver import Capture, body_text
 from paperwire.digest.send import send_digests
 from paperwire.digest.tokens import read_unsubscribe_token
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store import digests as outbox
 from paperwire.store.reading import pks_for_ids
+from tests.support.digestdata import DAY1, DAY2, HOSTILE_QUERY, HOSTILE_TITLE, Subscriber
+from tests.support.mailserver import Capture, body_text
 
 
 def test_digest_is_multipart_with_both_parts_and_headers(

@@ -19,10 +19,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from tests.mailserver import Capture, _free_port
 
 from paperwire.digest.smtp import Mailer, MailTLSError
 from paperwire.settings import Settings
+from tests.support.mailserver import Capture, _free_port
 
 USER, PASSWORD = "mailer", "s3cret-pass"
 # aiosmtpd warns about AUTH without STARTTLS on the implicit-TLS server, whose whole

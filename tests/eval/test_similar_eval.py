@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clirun import run_main as run
 from paperwire.eval.similar import build_set, judgements, read_daily
 from paperwire.eval.stats import compare, paired_randomisation
+from tests.support.clirun import run_main as run
 
 
 def paper(pid: str, title: str, authors: list[str], cat: str = "cs.CL", **extra: str) -> dict:

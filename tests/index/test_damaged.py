@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from clirun import run_main
 from paperwire.index.manager import index_folder, open_index, update_index
-from paperwire.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
 from paperwire.web import create_app
 from paperwire.web.serve import bring_index_up_to_date
+from tests.support.clirun import run_main
+from tests.support.paperfactory import paper_record
 
 DAMAGE = [
     "state.json",
@@ -34,8 +34,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PAPERWIRE_DATABASE_URL", raising=False)
     settings = Settings(home=tmp_path)
     records = [
-        PaperRecord(title="Wombat burrows", arxiv_id="2607.01001"),
-        PaperRecord(title="Quokka locomotion", arxiv_id="2607.01002"),
+        paper_record(title="Wombat burrows", arxiv_id="2607.01001"),
+        paper_record(title="Quokka locomotion", arxiv_id="2607.01002"),
     ]
     with open_store(settings) as store:
         upsert_records(store, records)

@@ -14,7 +14,7 @@ from paperwire.index.analyze import Analyzer
 from paperwire.index.base import Doc, IndexFormatError
 from paperwire.index.lexical import LexicalIndex, LexQuery, filter_tokens
 from paperwire.index.names import author_tokens
-from shared_data import DATA, need
+from tests.support.shared_data import DATA, need
 
 PLAIN = Analyzer(stem=False, stopwords=None)
 ABSTRACT_ONLY = {"title": 0.0, "abstract": 1.0, "authors": 0.0}

@@ -1,6 +1,6 @@
 """arXiv API, arXiv RSS and Hugging Face daily-papers sources on real recorded responses.
 
-Remote sources are exercised against a real HTTP server on 127.0.0.1 (tests/httpserver.py)
+Remote sources are exercised against a real HTTP server on 127.0.0.1 (tests/support/httpserver.py)
 answering with the recorded bodies; nothing is mocked inside the client.
 """
 
@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from httpserver import RecordedServer, Reply, Route
 from paperwire.errors import ConfigError, SourceError
 from paperwire.ingest.arxiv_api import ArxivApiFile, ArxivApiQuery, parse_atom
 from paperwire.ingest.base import Cursor
@@ -22,6 +21,7 @@ from paperwire.ingest.hf_daily import HfDailyPapers
 from paperwire.ingest.http import PoliteClient
 from paperwire.ingest.rss import ArxivFeed
 from paperwire.records import Item, PaperRecord, Rejected, Version
+from tests.support.httpserver import RecordedServer, Reply, Route
 
 pytestmark = pytest.mark.network_local
 

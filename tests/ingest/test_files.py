@@ -22,7 +22,7 @@ from paperwire.ingest.runner import run_ingest
 from paperwire.records import MAX_RECORD_BYTES, Item, PaperRecord, Rejected, Version
 from paperwire.store import Store
 from paperwire.store.papers import get_paper
-from shared_data import DATA, need
+from tests.support.shared_data import DATA, need
 
 DAILY = DATA / "arxiv" / "daily-arxiv-cs-2025-2026"
 KAGGLE = DATA / "arxiv" / "kaggle-snapshot-sample" / "arxiv-metadata-oai-snapshot.json"

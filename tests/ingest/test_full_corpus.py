@@ -12,7 +12,7 @@ from paperwire.ingest.listing import ListingPages
 from paperwire.ingest.runner import run_ingest
 from paperwire.store import Store, open_store
 from paperwire.store.papers import count_papers, get_paper
-from shared_data import DATA, SHARED, need
+from tests.support.shared_data import DATA, SHARED, need
 
 pytestmark = pytest.mark.slow
 DAILY = DATA / "arxiv" / "daily-arxiv-cs-2025-2026"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from paperwire.store import open_store
-from shared_data import DATA, need
-from storedump import dump_store
+from tests.support.shared_data import DATA, need
+from tests.support.storedump import dump_store
 
 DAILY = DATA / "arxiv" / "daily-arxiv-cs-2025-2026"
 

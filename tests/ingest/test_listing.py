@@ -10,7 +10,7 @@ import pytest
 
 from paperwire.ingest.listing import HEADER_LINES, ListingPages, banner_day
 from paperwire.records import Item, PaperRecord, Rejected
-from shared_data import SHARED, need
+from tests.support.shared_data import SHARED, need
 
 SEEDS = SHARED / "seed-pages"
 GLUED = "001_e9db9a78a920483f.txt"  # its first title is glued to "Subscribe", and no banner

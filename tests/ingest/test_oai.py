@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from httpserver import RecordedServer, Reply, Route
 from paperwire.errors import SourceError
 from paperwire.ingest.http import PoliteClient
 from paperwire.ingest.oai import (
@@ -29,7 +28,8 @@ from paperwire.ingest.oai_parse import (
     subject_to_category,
 )
 from paperwire.records import PaperRecord, Rejected, Version
-from shared_data import need
+from tests.support.httpserver import RecordedServer, Reply, Route
+from tests.support.shared_data import need
 
 Serve = Callable[[Route], RecordedServer]
 TOKEN = "726959|1001"  # the real resumptionToken of the arXivRaw ListRecords page

@@ -15,10 +15,10 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.shared_data import DATA, need
 
 from paperwire import records
 from paperwire.records import clean_text, extract_code_links, normalize_title
+from tests.support.shared_data import DATA, need
 
 _WS = re.compile(r"\s+")
 

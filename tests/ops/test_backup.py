@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clirun import run_main
-from paperfactory import arxiv_record
 from paperwire.index.manager import index_status, open_index
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
@@ -24,6 +22,8 @@ from paperwire.store.schema import metadata
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import create_user
 from paperwire.store.votes import add_vote
+from tests.support.clirun import run_main
+from tests.support.paperfactory import arxiv_record
 
 BATCH = 25
 DAY = date(2026, 7, 6)

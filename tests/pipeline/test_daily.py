@@ -24,8 +24,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from httpserver import RecordedServer, Reply
-from mailserver import Capture
 from paperwire.index.manager import index_status, open_index
 from paperwire.pipeline import run_cycle
 from paperwire.settings import Settings
@@ -36,7 +34,9 @@ from paperwire.store.reading import papers_by_pk
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import create_user
 from paperwire.web.app import create_app
-from shared_data import need
+from tests.support.httpserver import RecordedServer, Reply
+from tests.support.mailserver import Capture
+from tests.support.shared_data import need
 
 ET = ZoneInfo("America/New_York")
 DAYS = {1: date(2026, 7, 6), 2: date(2026, 7, 7), 3: date(2026, 7, 8)}  # Mon, Tue, Wed

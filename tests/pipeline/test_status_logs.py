@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import run_main
+from tests.support.clirun import run_main
 
 
 def _closed_port() -> int:

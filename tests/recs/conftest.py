@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from recsdata import build_index, records
 
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
+from tests.support.recsdata import build_index, records
 
 
 @pytest.fixture(scope="module")

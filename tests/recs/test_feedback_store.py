@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from recsdata import bookmark, pk_of, records, vote
 
 from paperwire.errors import NotFound
 from paperwire.store import Store, feedback
 from paperwire.store.papers import upsert_records
 from paperwire.store.users import create_user, delete_user, get_user
+from tests.support.recsdata import bookmark, pk_of, records, vote
 
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,13 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from recsdata import (
+
+from paperwire.community import recs
+from paperwire.community.recs import recommend
+from paperwire.index.embedded import EmbeddedIndex
+from paperwire.store import Store, feedback
+from paperwire.store.users import create_user
+from tests.support.recsdata import (
     OLD_PER_TOPIC,
     PER_TOPIC,
     TOPICS,
@@ -19,12 +25,6 @@ from recsdata import (
     topic_of,
     vote,
 )
-
-from paperwire.community import recs
-from paperwire.community.recs import recommend
-from paperwire.index.embedded import EmbeddedIndex
-from paperwire.store import Store, feedback
-from paperwire.store.users import create_user
 
 Corpus = tuple[Store, EmbeddedIndex]
 PROTEIN = list(range(1, PER_TOPIC + 1))  # paper numbers of the recent protein papers

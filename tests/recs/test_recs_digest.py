@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from recsdata import LATEST, build_index, number_of, pk_of, records, topic_of, vote
 
-from mailserver import Capture, MailServer, body_text
 from paperwire.digest.build import SECTION_TITLES, DigestBuilder
 from paperwire.digest.send import send_digests
 from paperwire.index.embedded import EmbeddedIndex
@@ -19,6 +17,8 @@ from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import create_user
+from tests.support.mailserver import Capture, MailServer, body_text
+from tests.support.recsdata import LATEST, build_index, number_of, pk_of, records, topic_of, vote
 
 LIKED = (1, 2, 3)  # protein papers (numbers 1-40 are the protein topic)
 

@@ -8,16 +8,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from recsdata import vote
 
 from paperwire.community.recs import recommend
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.manager import embed_index, update_index
-from paperwire.records import PaperRecord
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.reading import iter_for_index
 from paperwire.store.users import create_user
+from tests.support.paperfactory import paper_record
+from tests.support.recsdata import vote
 
 pytestmark = pytest.mark.model
 
@@ -107,7 +107,7 @@ def test_real_embeddings_rank_the_liked_topic_first(tmp_path: Path) -> None:
     store = open_store(url=f"sqlite:///{tmp_path / 'paperwire.db'}")
     day = date(2026, 7, 1)
     records = [
-        PaperRecord(title=t, abstract=a, arxiv_id=f"2607.{i:05d}", announced=day, source="test")
+        paper_record(title=t, abstract=a, arxiv_id=f"2607.{i:05d}", announced=day, source="test")
         for i, (t, a) in enumerate((p for ps in PAPERS.values() for p in ps), start=1)
     ]
     upsert_records(store, records)

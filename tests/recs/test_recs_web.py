@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from recsdata import HOSTILE_TITLE, PER_TOPIC, build_index, pk_of, records, vote
 
 from paperwire.index.manager import index_folder
 from paperwire.settings import Settings
@@ -17,6 +16,7 @@ from paperwire.store import Store, feedback, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.users import create_user
 from paperwire.web import auth, create_app
+from tests.support.recsdata import HOSTILE_TITLE, PER_TOPIC, build_index, pk_of, records, vote
 
 SIGNIN = "/signin?next=/recommendations"
 

@@ -20,10 +20,11 @@ from paperwire.search.ask import ask
 from paperwire.search.sentences import split_sentences
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
+from tests.support.paperfactory import paper_record
 
 
 def paper(n: int, title: str, abstract: str, cats: list[str]) -> PaperRecord:
-    return PaperRecord(
+    return paper_record(
         title=title,
         abstract=abstract,
         authors=[f"Author {n}"],

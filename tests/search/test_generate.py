@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from httpserver import RecordedServer, Reply
 from paperwire.search.generate import (
     ChatConfig,
     build_messages,
@@ -20,6 +19,7 @@ from paperwire.search.generate import (
     generate_events,
 )
 from paperwire.settings import Settings
+from tests.support.httpserver import RecordedServer, Reply
 
 pytestmark = pytest.mark.network_local
 RECORDED = Path(__file__).parent / "llm"

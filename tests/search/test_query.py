@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from paperwire.days import day_number
 from paperwire.errors import BadQuery, PaperwireError
 from paperwire.index.names import author_tokens, fold
 from paperwire.search import query as query_module
@@ -18,7 +19,6 @@ from paperwire.search.query import (
     MAX_TERMS,
     ParsedQuery,
     category_token,
-    day_number,
     parse_query,
 )
 

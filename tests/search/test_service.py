@@ -17,13 +17,14 @@ from paperwire.records import PaperRecord, Version
 from paperwire.search.service import search, similar
 from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
+from tests.support.paperfactory import paper_record
 
 GH = "https://github.com/example/{}"
 
 
 def paper(n: int, title: str, abstract: str, authors: list[str], cats: list[str], day: str,
           code: bool = False) -> PaperRecord:  # fmt: skip
-    return PaperRecord(
+    return paper_record(
         title=title,
         abstract=abstract,
         authors=authors,

@@ -13,10 +13,11 @@ from paperwire.search.service import THIN_PENALTY, backend_query, search
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.reading import pks_for_ids
+from tests.support.paperfactory import paper_record
 
 
 def _full(n: int, title: str) -> PaperRecord:
-    return PaperRecord(
+    return paper_record(
         title=title,
         abstract="We study token merging in vision transformers at length, with experiments "
         "on many benchmarks and a long discussion of what else matters.",
@@ -31,7 +32,7 @@ def _full(n: int, title: str) -> PaperRecord:
 
 def test_title_only_records_move_down(tmp_path: Path) -> None:
     store = open_store(url=f"sqlite:///{tmp_path / 'db.sqlite'}")
-    thin = PaperRecord(title="Token merging", source="listing-page")  # short: BM25 favours it
+    thin = paper_record(title="Token merging", source="listing-page")  # short: BM25 favours it
     full = [_full(n, f"Token merging for vision transformers, study {n}") for n in range(3)]
     upsert_records(store, [thin, *full])
     index = EmbeddedIndex(tmp_path / "index")

@@ -20,17 +20,18 @@ from paperwire.records import Item, PaperRecord, Version, finish, normalize_titl
 from paperwire.store import Store, open_store
 from paperwire.store.checkpoints import clear_checkpoint, load_checkpoint, save_checkpoint
 from paperwire.store.db import _alembic_config, migrate
+from paperwire.store.listing import latest_listing_day
 from paperwire.store.merge import title_key
 from paperwire.store.papers import (
     Outcome,
     count_papers,
     get_paper,
-    latest_day,
     list_papers,
     stats,
     upsert_records,
 )
 from paperwire.store.schema import ingest_runs, metadata
+from tests.support.paperfactory import paper_record
 
 NEW, UPDATED, MERGED, UNCHANGED = (
     Outcome.NEW,
@@ -43,7 +44,7 @@ D = date.fromisoformat
 
 def rec(title: str, **fields: Any) -> PaperRecord:
     """A record as a source would hand it over: through `finish()`, and accepted."""
-    item = finish(PaperRecord(title=title, **fields))
+    item = finish(paper_record(title=title, **fields))
     assert isinstance(item, PaperRecord), item
     return item
 
@@ -92,7 +93,7 @@ def test_migrations_create_the_schema_and_are_idempotent(store: Store) -> None:
 def test_empty_store(store: Store) -> None:
     assert count_papers(store) == 0
     assert list_papers(store) == []
-    assert latest_day(store) is None
+    assert latest_listing_day(store) is None
     s = stats(store)
     assert s.pop("database") == store.url
     assert s == {
@@ -405,7 +406,7 @@ def test_list_papers_order_and_filters(store: Store) -> None:
     assert ids(store, day=D("2024-12-31")) == []
     assert ids(store, limit=2) == ["2501.00009", "2501.00002"]
     assert ids(store, limit=2, offset=2) == ["2501.00003", "2501.00001"]
-    assert latest_day(store) == D("2025-01-03")  # announcement days only
+    assert latest_listing_day(store) == D("2025-01-03")  # announcement days only
 
 
 def test_stats(store: Store) -> None:

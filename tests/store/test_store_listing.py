@@ -8,12 +8,13 @@ from datetime import date
 from paperwire.records import PaperRecord
 from paperwire.store import Store, listing
 from paperwire.store.papers import upsert_records
+from tests.support.paperfactory import paper_record
 
 D1, D2, D3 = date(2026, 6, 22), date(2026, 6, 24), date(2026, 7, 1)
 
 
 def _paper(n: int, day: date | None, cats: list[str], **kw: object) -> PaperRecord:
-    return PaperRecord(
+    return paper_record(
         title=f"Listing paper {n}",
         arxiv_id=f"2606.{n:05d}",
         categories=cats,

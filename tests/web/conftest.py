@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webdata import records
 
 from paperwire.index.manager import open_index, update_index
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
 from paperwire.web import create_app
+from tests.support.webdata import records
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from webdata import BUSY_DAY_PAPERS, HOSTILE_TITLE, records
 
 from paperwire.web.data import TRENDING_FORMULA
+from tests.support.webdata import BUSY_DAY_PAPERS, HOSTILE_TITLE, records
 
 DOI_ID = "doi:10.1234/jp.2026(7)-1"
 

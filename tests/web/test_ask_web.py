@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from httpserver import RecordedServer, Reply
 from paperwire.settings import Settings
 from paperwire.web import create_app
+from tests.support.httpserver import RecordedServer, Reply
 
 RECORDED = Path(__file__).parents[1] / "search" / "llm"
 QUESTION = "which papers study robust transformers with attention?"

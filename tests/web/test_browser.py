@@ -5,7 +5,7 @@ A reader's journey (home, the previous day, a filtered search, a paper, a simila
 category's Atom feed), the keyboard's skip link, and the JavaScript enhancements (htmx "load
 more" and search as you type, formulas as MathML) under the site's Content-Security-Policy.
 Each step leaves a screenshot in test-artifacts/browser/ (git-ignored) to look at. The browser,
-the server process and the Tab come from tests/web/browserkit.py.
+the server process and the Tab come from tests/support/browserkit.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import Tab, artifacts_dir, build_demo_home, launch_chromium, open_tab, serving
 from lxml import etree
+
+from tests.support.browserkit import (
+    Tab,
+    artifacts_dir,
+    build_demo_home,
+    launch_chromium,
+    open_tab,
+    serving,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]
 

@@ -15,9 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import Tab, artifacts_dir, build_demo_home, launch_chromium, open_tab, serving
 
-from httpserver import RecordedServer, Reply
+from tests.support.browserkit import (
+    Tab,
+    artifacts_dir,
+    build_demo_home,
+    launch_chromium,
+    open_tab,
+    serving,
+)
+from tests.support.httpserver import RecordedServer, Reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]
 RECORDED = Path(__file__).parents[1] / "search" / "llm"

@@ -1,6 +1,6 @@
 """The community features and the daily digest in a real browser: Debian's chromium, driven by
 Playwright, against a real `paperwire serve` process over the demo corpus that mails through a
-real SMTP server on 127.0.0.1 (tests/mailserver.py).
+real SMTP server on 127.0.0.1 (tests/support/mailserver.py).
 
 One user's journey, as the issue's acceptance line asks: sign in with the link captured from the
 sign-in mail, upvote a paper, save it to a collection (and export the collection as BibTeX),
@@ -9,7 +9,7 @@ and open the captured digest's List-Unsubscribe link, which switches every subsc
 No step goes around the site: everything a user does is a click or a typed field, and every
 page must load without a console error, CSP violation or failed request. Each step leaves a
 screenshot in test-artifacts/browser-community/ (git-ignored). The browser, the server process
-and the Tab come from tests/web/browserkit.py.
+and the Tab come from tests/support/browserkit.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import (
+from lxml import html as lxml_html
+
+from tests.support.browserkit import (
     REPO,
     Tab,
     artifacts_dir,
@@ -34,9 +36,7 @@ from browserkit import (
     open_tab,
     serving,
 )
-from lxml import html as lxml_html
-
-from mailserver import Capture, MailServer, body_text
+from tests.support.mailserver import Capture, MailServer, body_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]
 

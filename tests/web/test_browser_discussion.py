@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import Tab, artifacts_dir, free_port, launch_chromium, open_tab, serving
 
-from paperfactory import arxiv_record
 from paperwire.index.manager import open_index, update_index
 from paperwire.settings import Settings
 from paperwire.store import open_store
@@ -26,6 +24,15 @@ from paperwire.store.comments import set_moderator
 from paperwire.store.papers import upsert_records
 from paperwire.store.users import create_user
 from paperwire.web import auth
+from tests.support.browserkit import (
+    Tab,
+    artifacts_dir,
+    free_port,
+    launch_chromium,
+    open_tab,
+    serving,
+)
+from tests.support.paperfactory import arxiv_record
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]
 

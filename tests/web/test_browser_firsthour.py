@@ -15,7 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from browserkit import (
+
+from paperwire.digest.filemail import newest_mail_to
+from paperwire.settings import Settings
+from tests.support.browserkit import (
     Tab,
     artifacts_dir,
     build_demo_home,
@@ -24,10 +27,7 @@ from browserkit import (
     open_tab,
     serving,
 )
-
-from mailserver import body_text
-from paperwire.digest.filemail import newest_mail_to
-from paperwire.settings import Settings
+from tests.support.mailserver import body_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_local]
 EMAIL = "newcomer@example.org"

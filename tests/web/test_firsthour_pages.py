@@ -14,12 +14,13 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from paperwire.index.manager import open_index, update_index
-from paperwire.records import PaperRecord, Version
+from paperwire.records import Version
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.users import create_user
 from paperwire.web import auth, create_app
+from tests.support.paperfactory import paper_record
 
 ABSTRACT = (
     r"We \emph{merge} tokens with \textbf{no training}~\cite{bolya2023}. Code: "
@@ -31,7 +32,7 @@ ABSTRACT = (
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home: Path = tmp_path_factory.mktemp("firsthour-web")
     settings = Settings(home=home, secret_key="firsthour-web-test-key-0123456789abcdef")
-    full = PaperRecord(
+    full = paper_record(
         title="Token merging for vision transformers",
         abstract=ABSTRACT,
         authors=["Ada Lovelace"],
@@ -41,7 +42,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         announced=date(2026, 1, 2),
         source="test",
     )
-    listing = PaperRecord(
+    listing = paper_record(
         title="Sparse attention from a listing page",
         abstract="Attention, sparsely.",
         source="listing-page",

@@ -18,14 +18,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
-from webdata import BUSY_DAY_PAPERS, HOSTILE_ABSTRACT, HOSTILE_TITLE, LATEST, records
 
 from paperwire.index.manager import open_index, update_index
-from paperwire.records import PaperRecord
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
 from paperwire.web import create_app
+from tests.support.paperfactory import paper_record
+from tests.support.webdata import BUSY_DAY_PAPERS, HOSTILE_ABSTRACT, HOSTILE_TITLE, LATEST, records
 
 MAX_PAGE_BYTES = 60 * 1024
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -342,14 +342,14 @@ def test_about_page(client: TestClient) -> None:
 
 def test_index_reload_when_the_cli_updates_it(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
-    first = PaperRecord(title="Quokka locomotion", arxiv_id="2607.01000", announced=LATEST)
+    first = paper_record(title="Quokka locomotion", arxiv_id="2607.01000", announced=LATEST)
     with open_store(settings) as store:
         upsert_records(store, [first])
         update_index(store, open_index(settings))
     app = create_app(settings, check_every=0.0)
     with TestClient(app) as client:
         assert "0 results" in client.get("/search?q=wombat").text
-        second = PaperRecord(title="Wombat burrows", arxiv_id="2607.01001", announced=LATEST)
+        second = paper_record(title="Wombat burrows", arxiv_id="2607.01001", announced=LATEST)
         with open_store(settings) as store:
             upsert_records(store, [second])
             time.sleep(0.01)  # a new mtime for state.json even on coarse clocks

@@ -1,6 +1,6 @@
 """Behind a reverse proxy: X-Forwarded-For/-Proto are honoured from PAPERWIRE_TRUSTED_PROXIES
 only. A real `paperwire serve` process trusts 127.0.0.1, where a reverse proxy process
-(tests/revproxy.py) connects from; clients connect from other loopback addresses (127.0.0.2,
+(tests/support/revproxy.py) connects from; clients connect from other loopback addresses (127.0.0.2,
 ...), so a client talking to the server directly is an untrusted address that may spoof."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.browserkit import free_port, serving
 
 from paperwire.errors import ConfigError
 from paperwire.settings import Settings
 from paperwire.web.app import create_app
 from paperwire.web.proxy import parse_networks, real_client
+from tests.support.browserkit import free_port, serving
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -39,7 +39,7 @@ def proxy(server: str) -> Iterator[str]:
     port = free_port()
     upstream = server.rsplit(":", 1)[1]
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "revproxy.py"), str(port), upstream],
+        [sys.executable, str(REPO / "tests" / "support" / "revproxy.py"), str(port), upstream],
         stdout=subprocess.PIPE,
         text=True,
     )

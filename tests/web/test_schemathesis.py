@@ -22,7 +22,7 @@ from paperwire.settings import Settings
 from paperwire.web import create_app
 
 MAX_EXAMPLES = 25
-# Values the test store holds (tests/web/webdata.py), and near misses.
+# Values the test store holds (tests/support/webdata.py), and near misses.
 REAL: dict[str, list[str]] = {
     "day": ["2026-07-01", "2026-06-30", "2026-06-24", "1999-01-04", "2026-02-30", "0001-01-01"],
     "month": ["2026-07", "2026-06", "1999-01", "2026-13", "9999-12"],

@@ -18,7 +18,7 @@ import typer
 
 from paperwire.cli.output import err
 from paperwire.errors import ConfigError, PaperwireError, disk_full
-from paperwire.settings import Settings
+from paperwire.settings import Settings, load_settings
 from paperwire.store import Store, open_store
 
 EXIT_NOTHING_NEW = 3
@@ -107,7 +107,7 @@ def main_options(
         overrides["home"] = home
     if db is not None:
         overrides["database_url"] = db
-    ctx.obj = Settings(**overrides)
+    ctx.obj = load_settings(**overrides)
     if ctx.obj.log_format != "text":
         from paperwire.ops.logs import configure_logging
 

@@ -59,10 +59,11 @@ def papers_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Stored papers, newest listing day first."""
-    from paperwire.store.papers import latest_day, list_papers
+    from paperwire.store.listing import latest_listing_day
+    from paperwire.store.papers import list_papers
 
     with store_of(ctx) as store:
-        wanted = latest_day(store) if day == "latest" else parse_day(day)
+        wanted = latest_listing_day(store) if day == "latest" else parse_day(day)
         rows = list_papers(store, day=wanted, category=category, limit=limit, offset=offset)
     if as_json:
         emit_json(rows)

@@ -28,12 +28,18 @@ HALF_LIFE_DAYS = {"day": 1.0, "week": 3.0, "month": 10.0}
 DECIMALS = 9  # scores are rounded so that equal vote histories tie exactly
 
 
+def check_period(period: str) -> str:
+    """The period if it is one of PERIODS; BadRequest naming the allowed ones otherwise."""
+    if period not in PERIODS:
+        raise BadRequest(f"period {period[:40]!r} is not one of: {', '.join(PERIODS)}")
+    return period
+
+
 def window(
     period: str, *, day: date | None = None, now: datetime | None = None
 ) -> tuple[datetime, datetime]:
     """(start, end) of the period: it ends `now`, or at the end of `day` (UTC)."""
-    if period not in PERIODS:
-        raise BadRequest(f"period {period[:40]!r} is not one of: {', '.join(PERIODS)}")
+    check_period(period)
     if day is not None:
         end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
     else:

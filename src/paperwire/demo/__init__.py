@@ -38,10 +38,11 @@ def build_demo(store: Store) -> list[IngestSummary]:
 
 def demo_summary(store: Store, *, sample: int = 5) -> dict[str, Any]:
     """What `paperwire demo` prints: one screen, not the whole latest day."""
-    from paperwire.store.papers import latest_day, list_papers, stats
+    from paperwire.store.listing import latest_listing_day
+    from paperwire.store.papers import list_papers, stats
 
     counts = stats(store)
-    day = latest_day(store)
+    day = latest_listing_day(store)
     rows = list_papers(store, day=day, limit=10_000) if day else []
     return {
         "papers": counts["papers"],

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from paperwire.days import day_number
 from paperwire.errors import BadQuery
 from paperwire.index.backend import IndexBackend
-from paperwire.search.query import day_number, parse_query
+from paperwire.search.query import parse_query
 from paperwire.search.service import backend_query
 from paperwire.settings import Settings
 from paperwire.store import Store

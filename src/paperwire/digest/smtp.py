@@ -7,11 +7,12 @@ import smtplib
 import ssl
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
+from typing import get_args
 
 from paperwire.errors import ConfigError
-from paperwire.settings import Settings
+from paperwire.settings import Settings, SmtpSecurity
 
-SECURITY = ("none", "starttls", "tls")
+SECURITY: tuple[str, ...] = get_args(SmtpSecurity)
 
 
 class MailTLSError(ConfigError, OSError):

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from paperwire.days import day_number
 from paperwire.index.base import Doc
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.settings import Settings
@@ -20,7 +21,6 @@ from paperwire.store.reading import count_modified_since, iter_for_index, store_
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int | None], None]
-EPOCH = date(1970, 1, 1)
 
 
 def index_folder(settings: Settings) -> Path:
@@ -44,7 +44,7 @@ def row_to_doc(row: dict[str, Any]) -> Doc:
         abstract=row["abstract"] or "",
         authors=list(row["authors"] or []),
         categories=list(row["categories"] or []),
-        day=(day - EPOCH).days if day else None,
+        day=day_number(day) if day else None,
         has_code=bool(row["code_links"]),
     )
 

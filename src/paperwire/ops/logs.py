@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from paperwire.errors import ConfigError
+from paperwire.settings import LogFormat
 
-FORMATS = ("text", "json")
+FORMATS: tuple[str, ...] = get_args(LogFormat)
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 # Attributes every LogRecord has: anything else was passed in `extra=` and is kept.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NoReturn
 
+from paperwire.days import day_number, day_of
 from paperwire.errors import BadQuery
 from paperwire.index.names import author_tokens
 
@@ -39,7 +40,6 @@ MAX_TERMS = 64
 SORTS = ("relevance", "date")
 HAS_VALUES = ("code",)
 HAS_CODE = "has:code"
-EPOCH = date(1970, 1, 1)
 
 # Typed name -> canonical name.
 _FILTERS = {
@@ -81,11 +81,6 @@ _CATEGORY = re.compile(r"[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)?")
 def category_token(category: str) -> str:
     """The filter token of an arXiv category: 'cs.CL' -> 'cat:cs.cl'."""
     return "cat:" + category.strip().lower()
-
-
-def day_number(day: date) -> int:
-    """Days since 1970-01-01: what `day_from` and `day_to` count."""
-    return (day - EPOCH).days
 
 
 # --- the parsed query ----------------------------------------------------------------------
@@ -398,7 +393,7 @@ def _render_days(day_from: int | None, day_to: int | None) -> list[str]:
         return [] if day_to is None else [f"date:..{_period_to(day_to)}"]
     if day_to is None:
         return [f"after:{_period_from(day_from)}"]
-    start = EPOCH + timedelta(days=day_from)
+    start = day_of(day_from)
     for one in (f"{start.year:04d}", f"{start.year:04d}-{start.month:02d}", start.isoformat()):
         if _period(one) == (day_from, day_to):  # exactly one year, month or day
             return [f"date:{one}"]
@@ -407,7 +402,7 @@ def _render_days(day_from: int | None, day_to: int | None) -> list[str]:
 
 def _period_from(day: int) -> str:
     """The shortest YYYY[-MM[-DD]] whose first day is `day`."""
-    d = EPOCH + timedelta(days=day)
+    d = day_of(day)
     if d.day != 1:
         return d.isoformat()
     return f"{d.year:04d}" if d.month == 1 else f"{d.year:04d}-{d.month:02d}"
@@ -415,7 +410,7 @@ def _period_from(day: int) -> str:
 
 def _period_to(day: int) -> str:
     """The shortest YYYY[-MM[-DD]] whose last day is `day`."""
-    d = EPOCH + timedelta(days=day)
+    d = day_of(day)
     if d == date.max:
         return "9999"
     after = d + timedelta(days=1)

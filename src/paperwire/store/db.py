@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from paperwire.errors import ConfigError
-from paperwire.settings import Settings
+from paperwire.settings import Settings, load_settings
 from paperwire.store.schema import ingest_checkpoints
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class Store:
 
 def open_store(settings: Settings | None = None, *, url: str | None = None) -> Store:
     """Open (and migrate) the store named by `url` or the settings."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     engine = make_engine(url or settings.db_url)
     migrate(engine)
     return Store(engine)

@@ -299,11 +299,6 @@ def list_papers(
         return [_public(r) for r in conn.execute(stmt)]
 
 
-def latest_day(store: Store) -> date | None:
-    with store.engine.connect() as conn:
-        return conn.scalar(select(func.max(papers.c.announced)))
-
-
 def count_papers(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(papers)) or 0)

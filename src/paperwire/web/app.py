@@ -48,7 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperwire import __version__, text
 from paperwire.search.service import MAX_PER_PAGE
-from paperwire.settings import Settings
+from paperwire.settings import Settings, load_settings
 from paperwire.web import (
     account,
     api,
@@ -187,7 +187,7 @@ def api_endpoints(app: FastAPI) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None, *, check_every: float = CHECK_EVERY) -> FastAPI:
     """The ASGI app. The store and the index are opened at startup (the lifespan), once."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -15,15 +15,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from paperwire import __version__
-from paperwire.community.trending import trending
+from paperwire.community.trending import PERIODS, check_period, trending
 from paperwire.community.trending import window as trending_window
+from paperwire.days import day_of
 from paperwire.errors import BadRequest, NotFound
 from paperwire.index.manager import index_status
 from paperwire.ops import metrics
 from paperwire.pipeline.status import steps_status
 from paperwire.search.ask import ask
 from paperwire.search.generate import ChatConfig, generate
-from paperwire.search.query import EPOCH, ParsedQuery
+from paperwire.search.query import ParsedQuery
 from paperwire.search.service import (
     MAX_RESULTS,
     MAX_SIMILAR,
@@ -42,7 +43,6 @@ from paperwire.web.urls import paper_url
 PER_PAGE = 30  # papers per list page: with abstract teasers this keeps a page under 60 KB
 SEARCH_PER_PAGE = 10  # results per search page, as web search engines show (more: "load more")
 SIMILAR_ON_PAPER = 8
-PERIODS = {"day": 1, "week": 7, "month": 30}
 TRENDING_TITLES = {
     "day": "Trending today (last 24 hours)",
     "week": "Trending this week (last 7 days)",
@@ -111,12 +111,6 @@ def check_category(category: str) -> str:
             "or hep-th"
         )
     return category
-
-
-def check_period(period: str) -> str:
-    if period not in PERIODS:
-        raise BadRequest(f"period {period[:40]!r} is not one of: {', '.join(PERIODS)}")
-    return period
 
 
 def pagination(
@@ -430,7 +424,7 @@ def describe_filters(parsed: ParsedQuery) -> list[str]:
             value = arxiv_case(value)
         out.append("without code" if token == "has:code" else f"not {name}: {value}")
     if parsed.day_from is not None or parsed.day_to is not None:
-        lo = (EPOCH + timedelta(days=parsed.day_from)).isoformat() if parsed.day_from else "…"
+        lo = day_of(parsed.day_from).isoformat() if parsed.day_from else "…"
         hi = _day_text(parsed.day_to)
         out.append(f"listed: {lo} to {hi}")
     return out
@@ -440,7 +434,7 @@ def _day_text(day: int | None) -> str:
     if day is None:
         return "…"
     try:
-        return (EPOCH + timedelta(days=day)).isoformat()
+        return day_of(day).isoformat()
     except OverflowError:
         return "…"
 

@@ -17,7 +17,6 @@ report open in <details>, so the page needs no script of its own.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -25,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from feedgen.feed import FeedGenerator
 
 from paperwire.community.markup import render as render_markdown
+from paperwire.days import EPOCH_UTC
 from paperwire.errors import BadRequest
 from paperwire.store import comments as store_comments
 from paperwire.store.comments import Comment
@@ -41,7 +41,6 @@ COMMENT_LIMIT = (10, 600)  # new comments per account: events, seconds
 EDIT_LIMIT = (30, 600)
 ACT_LIMIT = (60, 60)  # upvotes, reports, deletes, hides
 FEED_ENTRIES = 100
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 BodyField = Annotated[str, Form(max_length=store_comments.MAX_BODY + 1000)]
 NextField = Annotated[str | None, Form(max_length=2000)]
@@ -206,7 +205,7 @@ def thread_feed(request: Request, site: SiteDep, paper_id: str) -> Response:
     feed.link(href=str(request.url), rel="self")
     feed.language("en")
     feed.generator("paperwire")
-    feed.updated(shown[0].edited or shown[0].created if shown else EPOCH)
+    feed.updated(shown[0].edited or shown[0].created if shown else EPOCH_UTC)
     for c in shown[:FEED_ENTRIES]:
         entry = feed.add_entry(order="append")
         url = f"{page}#c-{c.id}"

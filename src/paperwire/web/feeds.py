@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from feedgen.feed import FeedGenerator
 
+from paperwire.days import EPOCH_UTC
+
 FeedFormat = Literal["atom", "rss"]
 MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 
@@ -29,7 +31,7 @@ def _when(paper: dict[str, Any]) -> datetime:
     modified = paper.get("modified")
     if isinstance(modified, datetime):
         return modified if modified.tzinfo else modified.replace(tzinfo=UTC)
-    return datetime(1970, 1, 1, tzinfo=UTC)
+    return EPOCH_UTC
 
 
 def build_feed(
@@ -51,7 +53,7 @@ def build_feed(
     feed.description(_text(subtitle) or _text(title))  # RSS needs one; Atom's subtitle
     feed.language("en")
     feed.generator("paperwire")
-    newest = datetime(1970, 1, 1, tzinfo=UTC)
+    newest = EPOCH_UTC
     for paper in papers:
         url = paper_url(paper["id"])
         when = _when(paper)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from paperwire.errors import ConfigError
-from paperwire.settings import Settings
+from paperwire.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from paperwire.digest.scheduler import DigestScheduler
@@ -57,7 +57,7 @@ def app_from_env() -> FastAPI:
     """The app factory a uvicorn worker process calls (with the settings `_serve` was given)."""
     from paperwire.web.app import create_app
 
-    settings = _settings or Settings()
+    settings = _settings or load_settings()
     if settings.log_format != "text":
         from paperwire.ops.logs import configure_logging
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from paperfactory import arxiv_record
 from paperwire.records import PaperRecord
+from tests.support.paperfactory import arxiv_record, paper_record
 
 LATEST = date(2026, 7, 1)  # a Wednesday
 BUSY_DAY_PAPERS = 35  # more than one page (30)
@@ -54,7 +54,7 @@ def records() -> list[PaperRecord]:
         )
     )
     out.append(
-        PaperRecord(
+        paper_record(
             title="Duality in string theory",
             abstract="An old paper about strings, branes and duality.",
             authors=["Edward Witten"],
@@ -67,7 +67,7 @@ def records() -> list[PaperRecord]:
         )
     )
     out.append(
-        PaperRecord(
+        paper_record(
             title="A journal paper without an arXiv id about robust transformers",
             abstract="Published elsewhere; found by its DOI.",
             authors=["Grace Hopper"],

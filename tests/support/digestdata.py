@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from paperfactory import arxiv_record
 from paperwire.records import PaperRecord
 from paperwire.store.users import User
+from tests.support.paperfactory import arxiv_record
 
 DAY1 = date(2026, 6, 30)
 DAY2 = date(2026, 7, 1)

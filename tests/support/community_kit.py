@@ -13,7 +13,6 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from paperfactory import arxiv_record
 from paperwire.index.manager import open_index, update_index
 from paperwire.records import PaperRecord
 from paperwire.settings import Settings
@@ -21,6 +20,7 @@ from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.users import User, create_user
 from paperwire.web import auth
+from tests.support.paperfactory import arxiv_record, paper_record
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("PAPERWIRE_SHARED", REPO.parent / "shared"))
@@ -53,7 +53,7 @@ def records() -> list[PaperRecord]:
         )
     )
     out.append(
-        PaperRecord(
+        paper_record(
             title="Duality in string theory",
             abstract="Strings and branes.",
             authors=["Edward Witten"],

@@ -1,7 +1,7 @@
 """A small reverse proxy for tests, run as its own process: what nginx does with
 `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; X-Forwarded-Proto $scheme`.
 
-    python tests/revproxy.py LISTEN_PORT UPSTREAM_PORT [--proto https] [--source 127.0.0.1]
+    python tests/support/revproxy.py LISTEN_PORT UPSTREAM_PORT [--proto https] [--source 127.0.0.1]
 
 Each request (HTTP/1.1, one per connection) is read whole, gets the client's address appended to
 X-Forwarded-For and X-Forwarded-Proto set, and goes to 127.0.0.1:UPSTREAM_PORT from the address

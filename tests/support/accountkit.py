@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 from fastapi.testclient import TestClient
 
-from mailserver import Capture, body_text
+from tests.support.mailserver import Capture, body_text
 
 ClientFactory = Callable[..., TestClient]  # the make_client fixture (conftest.py)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from paperfactory import arxiv_record
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.encoders import HashEncoder
 from paperwire.index.manager import embed_index, update_index
 from paperwire.records import PaperRecord
 from paperwire.store import Store
 from paperwire.store.schema import bookmarks, collections, papers, votes
+from tests.support.paperfactory import arxiv_record
 
 LATEST = date(2026, 7, 1)
 DIM = 64

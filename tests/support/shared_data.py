@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("PAPERWIRE_SHARED", REPO.parent / "shared"))
 DATA = SHARED / "data"
 FIXTURES = DATA / "fixtures"

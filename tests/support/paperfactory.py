@@ -1,0 +1,36 @@
+"""The one factory of test paper records: every test that stores hand-made papers builds them
+here, so a change to PaperRecord is made in one place.
+
+- `paper_record(title=..., **fields)`: a record with exactly these fields (PaperRecord's own
+  defaults for the rest).
+- `arxiv_record(n, day, **fields)`: a full arXiv paper, number n becoming arXiv id 2607.0000n,
+  listed (submitted, announced, version 1) on `day`; any other field can be given.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from paperwire.records import PaperRecord, Version
+
+
+def paper_record(**fields: Any) -> PaperRecord:
+    return PaperRecord(**fields)
+
+
+def arxiv_record(n: int, day: date, **fields: object) -> PaperRecord:
+    values: dict[str, object] = {
+        "title": f"Paper {n}",
+        "abstract": f"Abstract {n}.",
+        "authors": [f"Author {n}"],
+        "categories": ["cs.LG"],
+        "arxiv_id": f"2607.{n:05d}",
+        "versions": [Version(1, day)],
+        "submitted": day,
+        "announced": day,
+        "source": "test",
+        "origin": f"test:{n}",
+    }
+    values.update(fields)
+    return paper_record(**values)
