@@ -159,3 +159,12 @@ def test_the_shipped_fusion_is_the_documented_one() -> None:
         f"depth {shipped.depth}."
     )
     assert line in " ".join(README.split())  # the README's lines are wrapped
+
+
+def test_the_layout_names_every_module_and_package() -> None:
+    src = Path(__file__).resolve().parents[1] / "src" / "paperwire"
+    layout = README[README.index("## Layout") :]
+    layout = layout[: layout.index("\n```\n", layout.index("```") + 3)]
+    names = [p.name for p in src.glob("*.py") if p.stem not in ("__init__", "__main__")]
+    names += [f"{p.name}/" for p in src.iterdir() if p.is_dir() and any(p.glob("*.py"))]
+    assert sorted(n for n in names if f"  {n} " not in layout) == []
