@@ -6,8 +6,7 @@
 - one section per saved search: papers matching the query listed after the user's last sent
   digest (first digest: day D alone), up to D, ranked by BM25 (an alert is about the words
   matching, so no dense neighbours);
-- recommendations: `community.recs.recommend` with its reason per paper (skipped while it
-  raises NotImplementedError).
+- recommendations: `community.recs.recommend` with its reason per paper.
 
 Each paper at most once per subscriber: papers already mailed (or waiting in an unsent digest)
 are left out, and a paper in two sections is shown in the first only. A `DigestBuilder` serves a
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from paperwire.community.recs import recommend
+from paperwire.community.trending import trending
 from paperwire.days import day_number
 from paperwire.errors import BadQuery
 from paperwire.index.backend import IndexBackend
@@ -94,7 +95,6 @@ class DigestBuilder:
         self._trending: list[int] | None = None
         self._searches: dict[tuple[str, date], list[int]] = {}
         self._rows: dict[int, dict[str, Any]] = {}
-        self.recs_available = True
 
     # --- candidates, shared by the run ------------------------------------------------------
 
@@ -102,14 +102,9 @@ class DigestBuilder:
         """Candidates for the trending section, best first: more than one digest holds, since
         each subscriber's already-mailed papers are taken out."""
         if self._trending is None:
-            from paperwire.community.trending import trending
-
             want = self.size * 3
-            try:
-                found, _total = trending(self.store, period="day", day=self.day, limit=want)
-                self._trending = [int(pk) for pk, _score in found]
-            except NotImplementedError:
-                self._trending = []
+            found, _total = trending(self.store, period="day", day=self.day, limit=want)
+            self._trending = [int(pk) for pk, _score in found]
             if not self._trending:  # no votes that day: the site's own "until votes exist" rule
                 self._trending = outbox.newest_paper_pks(self.store, until=self.day, limit=want)
         return self._trending
@@ -144,15 +139,7 @@ class DigestBuilder:
         return found
 
     def _recommend(self, user_id: int, exclude: Collection[int]) -> list[tuple[int, str]]:
-        if not self.recs_available:
-            return []
-        from paperwire.community.recs import recommend
-
-        try:
-            recs = recommend(self.store, self.index, user_id, limit=self.size, exclude=exclude)
-        except NotImplementedError:
-            self.recs_available = False
-            return []
+        recs = recommend(self.store, self.index, user_id, limit=self.size, exclude=exclude)
         return [(r.paper_pk, r.reason) for r in recs]
 
     def _papers(self, pks: Sequence[int], reasons: dict[int, str]) -> list[DigestPaper]:

@@ -6,8 +6,6 @@ import json
 import os
 import shutil
 import tempfile
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,31 +67,6 @@ def top_k(keys: np.ndarray, scores: np.ndarray, k: int) -> Hits:
         keys, scores = keys[part], scores[part]
     order = np.lexsort((keys, -scores))[:k]
     return Hits(keys[order].astype(np.int64), scores[order].astype(np.float32), total)
-
-
-class IndexPart(ABC):
-    """The small interface each index part implements (lexical, dense, late interaction)."""
-
-    @abstractmethod
-    def add(self, docs: Sequence[Doc]) -> None:
-        """Add documents; a key already present is replaced."""
-
-    @abstractmethod
-    def remove(self, keys: Iterable[int]) -> None:
-        """Forget these keys (unknown keys are ignored)."""
-
-    @abstractmethod
-    def __len__(self) -> int:
-        """Live (not removed) documents."""
-
-    @abstractmethod
-    def save(self, path: Path) -> None:
-        """Write to the folder `path` atomically (see `atomic_dir`)."""
-
-    @classmethod
-    @abstractmethod
-    def load(cls, path: Path) -> IndexPart:
-        """Read a folder written by `save` (memory-mapping large arrays where possible)."""
 
 
 class atomic_dir:

@@ -222,8 +222,8 @@ def _grow(a: np.ndarray, n: int, cap: int) -> np.ndarray:
 
 
 class DenseIndex:
-    """Cosine search over one vector per key (see the module docstring). The same interface as
-    `IndexPart` except that it takes vectors, not `Doc`s: the caller owns the encoder, and
+    """Cosine search over one vector per key (see the module docstring). The lexical index's
+    add / remove / save / load, but over vectors, not `Doc`s: the caller owns the encoder, and
     `encoder` (its name) is recorded so that a query is never encoded by another model."""
 
     def __init__(

@@ -21,7 +21,6 @@ from paperwire.index.base import (
     Doc,
     Hits,
     IndexFormatError,
-    IndexPart,
     atomic_dir,
     read_meta,
     write_meta,
@@ -79,7 +78,7 @@ class _WordIds(dict[str, int]):
         return tid
 
 
-class LexicalIndex(IndexPart):
+class LexicalIndex:
     """BM25F over title, abstract and authors, with filters, phrases and date sorting.
 
     Searches may run in several threads at once; writes (add, remove, merge, save) need the
