@@ -519,22 +519,23 @@ def _bar(description: str) -> tuple[Progress, Callable[[int, int | None], None]]
 
 
 @index_app.command("build")
-def index_build(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def index_build(ctx: typer.Context, backend: BackendOpt = None, as_json: JsonOpt = False) -> None:
     """Rebuild the lexical index from the whole store (vectors of unchanged papers are kept)."""
-    _index_update(ctx, full=True, as_json=as_json)
+    _index_update(ctx, full=True, as_json=as_json, backend=backend)
 
 
 @index_app.command("update")
-def index_update(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def index_update(ctx: typer.Context, backend: BackendOpt = None, as_json: JsonOpt = False) -> None:
     """Index what changed in the store since the last update."""
-    _index_update(ctx, full=False, as_json=as_json)
+    _index_update(ctx, full=False, as_json=as_json, backend=backend)
 
 
-def _index_update(ctx: typer.Context, *, full: bool, as_json: bool) -> None:
-    from paperwire.index.manager import open_index, update_index
+def _index_update(ctx: typer.Context, *, full: bool, as_json: bool, backend: str | None) -> None:
+    from paperwire.index.manager import open_backend, update_index
 
+    settings = _with_backend(ctx, backend)
     with _store(ctx) as store:
-        index = open_index(_settings(ctx), rebuild=full)  # build works on a damaged index too
+        index = open_backend(settings, rebuild=full)  # build works on a damaged index too
         bar, progress = _bar("index")
         with bar:
             result = update_index(store, index, full=full, progress=progress)
@@ -552,13 +553,14 @@ def index_embed(
     ctx: typer.Context,
     batch_size: Annotated[int, typer.Option(min=1, max=1024, help="Texts per batch.")] = 32,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after N papers.")] = None,
+    backend: BackendOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute missing embeddings (resumable: each finished batch is kept at once)."""
-    from paperwire.index.manager import embed_index, open_index, update_index
+    from paperwire.index.manager import embed_index, open_backend, update_index
 
     with _store(ctx) as store:
-        index = open_index(_settings(ctx))
+        index = open_backend(_with_backend(ctx, backend))
         update_index(store, index)
         bar, progress = _bar("embed")
         with bar:
@@ -575,12 +577,14 @@ def index_embed(
 
 
 @index_app.command("status")
-def index_status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def index_status_cmd(
+    ctx: typer.Context, backend: BackendOpt = None, as_json: JsonOpt = False
+) -> None:
     """How much of the store is indexed and embedded, and whether the index lags the store."""
-    from paperwire.index.manager import index_status, open_index
+    from paperwire.index.manager import index_status, open_backend
 
     with _store(ctx) as store:
-        status = index_status(store, open_index(_settings(ctx)))
+        status = index_status(store, open_backend(_with_backend(ctx, backend)))
     if as_json:
         _emit_json(status)
         return
@@ -601,10 +605,10 @@ def index_status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 def _search_index(ctx: typer.Context, store: Store) -> Any:
-    from paperwire.index.manager import open_index, update_index
+    from paperwire.index.manager import applied, open_backend, update_index
 
-    index = open_index(_settings(ctx))
-    if not len(index.lexical) and index.state.watermark is None:
+    index = open_backend(_settings(ctx))
+    if not len(index) and applied(store, index) is None:
         update_index(store, index)  # first search on a new store: build the lexical index
     return index
 
@@ -783,13 +787,14 @@ def eval_beir(
     modes: Annotated[
         str, typer.Option(help="Comma-separated modes.")
     ] = "bm25,dense,hybrid,hybrid+rerank",
+    backend: BackendOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """nDCG@10, recall@100 and MRR@10 for each search mode on a BEIR-format dataset."""
     from paperwire.eval.run import run_beir
     from paperwire.search.service import check_mode
 
-    settings = _settings(ctx)
+    settings = _with_backend(ctx, backend)
     from paperwire.index.backend import MODES
 
     chosen = [check_mode(m.strip(), allowed=MODES) for m in modes.split(",") if m.strip()]
@@ -806,6 +811,7 @@ def eval_beir(
             encoder_spec=settings.encoder,
             cache_dir=settings.home_dir / "cache" / "embeddings",
             progress=progress,
+            scratch=_eval_scratch(settings, folder),
         )
     if as_json:
         _emit_json(report)
@@ -988,6 +994,7 @@ def bench_search_cmd(
     bm25s_max: Annotated[
         int, typer.Option(help="Run the bm25s baseline up to this size.")
     ] = 200_000,
+    backend: BackendOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Index build time, disk, resident memory and query latency, with same-run baselines."""
@@ -1002,6 +1009,7 @@ def bench_search_cmd(
         queries=queries,
         encoder_spec=settings.encoder,
         bm25s_max=bm25s_max,
+        backend=_with_backend(ctx, backend).index,
     )
     _emit_json(result)
 
@@ -1414,7 +1422,7 @@ def demo(
             with bar:
                 embed_index(store, index, progress=progress)
         summary = demo_summary(store)
-        remaining = len(index.lexical) - index.status()["papers_embedded"]
+        remaining = len(index) - index.status().papers_embedded
     if as_json:
         _emit_json({"ingested": [s.as_dict() for s in summaries], **summary})
     else:
@@ -1547,11 +1555,11 @@ def worker(ctx: typer.Context) -> None:
 @app.command("status")
 def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The last run of each pipeline step, the index lag and the embedded fraction."""
-    from paperwire.index.manager import open_index
+    from paperwire.index.manager import open_backend
     from paperwire.pipeline.status import pipeline_status
 
     with _store(ctx) as store:
-        data = pipeline_status(store, open_index(_settings(ctx)))
+        data = pipeline_status(store, open_backend(_settings(ctx)))
     if as_json:
         _emit_json(data)
         return
@@ -1656,3 +1664,75 @@ def _usage_or_raise(exc: Exception) -> None:
             err.print(f"error: {exc}", highlight=False)
         sys.exit(getattr(exc, "exit_code", 2))
     raise exc
+
+
+# --- i9a ---
+# The index backend option, and moving a store to another database (issue 9).
+
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Index backend: embedded or milvus://HOST:PORT[/COLLECTION] (default: the index "
+        "setting, PAPERWIRE_INDEX).",
+    ),
+]
+store_app = _group("The store itself: move it to another database.")
+app.add_typer(store_app, name="store")
+
+
+def _with_backend(ctx: typer.Context, backend: str | None) -> Settings:
+    """The settings with `--backend` as the index setting (checked: a clear error if bad)."""
+    from paperwire.index.location import parse_index
+
+    settings = _settings(ctx)
+    if backend is not None:
+        settings = settings.model_copy(update={"index": backend})
+    parse_index(settings.index)
+    return settings
+
+
+@store_app.command("migrate-to")
+def store_migrate_to(
+    ctx: typer.Context,
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="Target: postgresql+psycopg://USER:PASS@HOST/DB")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what the target database holds.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy the whole store (every table) into another database, e.g. SQLite into PostgreSQL."""
+    from paperwire.store.copy import copy_store
+
+    bar, update = _bar("copy")
+
+    def progress(table: str, done: int, total: int) -> None:
+        bar.update(bar.task_ids[0], description=table)
+        update(done, total)
+
+    with _store(ctx) as source, open_store(url=url) as target:
+        with bar:
+            copied = copy_store(source, target, force=force, progress=progress)
+        target_url = target.url
+    if as_json:
+        _emit_json({"target": target_url, "copied": copied})
+        return
+    out.print(f"copied {sum(copied.values()):,} rows of {len(copied)} tables into {target_url}")
+    out.print(
+        "next: set PAPERWIRE_DATABASE_URL to the target (and PAPERWIRE_INDEX to the new index, "
+        "e.g. milvus://HOST:19530/paperwire), then run `paperwire index build` (and "
+        "`paperwire index embed`) to build that index from the store"
+    )
+
+
+def _eval_scratch(settings: Settings, folder: Path) -> Any:
+    """For `eval beir`: None (the in-memory embedded index, as always) or a maker of the
+    configured backend's scratch index for this dataset."""
+    from paperwire.index.location import parse_index
+    from paperwire.index.manager import open_scratch_backend
+
+    if parse_index(settings.index).kind == "embedded":
+        return None
+    return lambda encoder: open_scratch_backend(settings, f"beir_{folder.name}", encoder=encoder)

@@ -48,7 +48,7 @@ import threading
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -67,6 +67,7 @@ from paperwire.index.base import (
     write_meta,
 )
 from paperwire.index.names import author_tokens
+from paperwire.index.query import Query
 
 log = logging.getLogger(__name__)
 
@@ -84,26 +85,8 @@ _PHRASE_BLOCK = 512  # candidates verified per step, best first
 _PHRASE_EXACT_DOCS, _PHRASE_EXACT_TOKENS = 4096, 300_000
 
 
-@dataclass(slots=True)
-class LexQuery:
-    """What to look for. `text` is OR'ed and BM25F-scored; everything else only filters.
-
-    Filter tokens look like `cat:cs.lg`, `author:zeng`, `author:xianming-zeng`, `year:2025`,
-    `has:code`; an entry without a colon is a word, analysed like text (in `must` every one of
-    its terms is required, in `must_not` any of them excludes)."""
-
-    text: str = ""
-    phrases: list[str] = field(default_factory=list)  # consecutive in title or in abstract
-    must: list[str] = field(default_factory=list)  # all required
-    any_of: list[list[str]] = field(default_factory=list)  # one of each inner list required
-    must_not: list[str] = field(default_factory=list)
-    day_from: int | None = None  # inclusive, days since 1970-01-01
-    day_to: int | None = None
-    sort: Literal["relevance", "date"] = "relevance"
-
-    def __post_init__(self) -> None:
-        if self.sort not in ("relevance", "date"):
-            raise ValueError(f"sort must be 'relevance' or 'date', not {self.sort!r}")
+# The one query type (paperwire.index.query); the name stays for the lexical index's callers.
+LexQuery = Query
 
 
 def filter_tokens(doc: Doc) -> list[str]:
@@ -826,7 +809,7 @@ class _Search:
 
     def _has_filters(self) -> bool:
         q = self.q
-        return bool(q.must or q.any_of or q.must_not or self.allow is not None) or (
+        return bool(q.must or q.any_of or q.excluded or self.allow is not None) or (
             q.day_from is not None or q.day_to is not None
         )
 
@@ -859,9 +842,9 @@ class _Search:
             mask = _and(mask, (seg.day >= lo) & (seg.day <= hi))
         if self.allow is not None:
             mask = _and(mask, _ords_mask(seg.n, seg.ordinals(self.allow)))
-        if q.must_not:
+        if q.excluded:
             mask = np.ones(seg.n, bool) if mask is None else mask
-            for token in q.must_not:
+            for token in q.excluded:
                 for ords in self._token_ords(seg, token, every=False):
                     mask[ords] = False
         if mask is None:
