@@ -14,8 +14,10 @@ DEFAULT_COLLECTION = "paperwire"
 MILVUS_PORT = 19530
 _MILVUS = re.compile(r"^milvus://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(?P<port>[0-9]{1,5}))?"
                      r"(?:/(?P<collection>[A-Za-z_][A-Za-z0-9_]{0,254})?)?/?$")  # fmt: skip
+# No square brackets: the CLI prints errors through rich, which reads them as markup.
 ALLOWED = (
-    "`embedded`, or `milvus://HOST:PORT[/COLLECTION]` (e.g. milvus://127.0.0.1:19530/paperwire)"
+    "`embedded`, or `milvus://HOST:PORT` or `milvus://HOST:PORT/COLLECTION` "
+    "(e.g. milvus://127.0.0.1:19530/paperwire)"
 )
 
 
