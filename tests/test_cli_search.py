@@ -118,7 +118,8 @@ def test_index_update_build_and_status(papers: Path, capsys: pytest.CaptureFixtu
         True,
     )
     assert (status["papers_embedded"], status["embedded_fraction"]) == (0, 0.0)
-    assert status["watermark"] and (papers / "index" / "lexical" / "meta.json").exists()
+    assert status["applied_seq"] == status["store_seq"] > 0
+    assert (papers / "index" / "lexical" / "meta.json").exists()
 
     built = run_json(capsys, "index", "build")
     assert (built["papers_read"], built["papers_indexed"]) == (10, 10)

@@ -63,6 +63,22 @@ class Settings(BaseSettings):
             "tokenizer.json), `st:/path` (a local sentence-transformers model), or a bare path."
         ),
     )
+    index: str = Field(
+        default="embedded",
+        description=(
+            "Where the search index lives: `embedded` (files in the data home, one machine) or "
+            "a Milvus server, `milvus://host:port[/collection]` (install paperwire[milvus]), "
+            "which every `paperwire serve` host and the one `paperwire worker` share."
+        ),
+    )
+    index_poll_interval: float = Field(
+        default=5.0,
+        description=(
+            "Seconds between the index follower's looks at the store: the worker (or, with the "
+            "embedded index, `paperwire serve`'s main process) applies papers stored since, "
+            "and readers reload an index that changed."
+        ),
+    )
     search_mode: SearchMode = Field(
         default="hybrid+rerank",
         description="Default search mode: bm25, hybrid or hybrid+rerank.",

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from paperwire.community.submit import parse_submission
 from paperwire.errors import BadRequest
+from paperwire.pipeline.follower import IndexFollower
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store.papers import count_papers, find_paper
@@ -143,8 +144,13 @@ def test_submit_old_style_pdf_url(client: TestClient, settings: Settings) -> Non
     r = submit(client, me.csrf, "https://arxiv.org/pdf/astro-ph/0601001v1")
     assert r.headers["location"] == "/paper/astro-ph/0601001"
     assert "Hot Jupiters" in client.get("/paper/astro-ph/0601001").text
-    # Indexed: the site reloaded the index that the submission updated.
-    hits = client.get("/api/v1/search", params={"q": "hot jupiters ogle"}).json()["hits"]
+    # The web process wrote no index: the paper waits in the store for the index follower.
+    query = {"q": "hot jupiters ogle"}
+    assert client.get("/api/v1/search", params=query).json()["hits"] == []
+    follower = IndexFollower(settings, store=store_of(client))
+    assert follower.run_once() is not None and follower.run_once() is None  # then nothing new
+    # The site reloads the index the follower saved.
+    hits = client.get("/api/v1/search", params=query).json()["hits"]
     assert [h["id"] for h in hits] == ["astro-ph/0601001"]
 
 

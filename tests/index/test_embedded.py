@@ -5,6 +5,7 @@ log that a killed embedding job leaves behind."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from datetime import date
@@ -250,7 +251,7 @@ def test_filters_apply_in_every_mode(
         phrases=constraints.phrases,
     )
     if constraints.phrases:
-        query.text = "message passing"  # phrase words are part of the text, as parsed
+        query = dataclasses.replace(query, text="message passing")  # phrase words are text
         bm25 = [9, 1]
     found = keys(index, query, mode)
     if mode == "bm25":
@@ -323,7 +324,7 @@ def test_similar_without_vectors_uses_the_text_alone() -> None:
 def test_save_then_open_gives_identical_results(encoder: Encoder, tmp_path: Path) -> None:
     folder = tmp_path / "index"
     saved = build(encoder, folder)
-    saved.state.watermark = "2025-03-03T10:00:00"
+    saved.state.encoder = saved.encoder_name()
     saved.save()
     assert {p.name for p in folder.iterdir()} >= {"lexical", "dense", "tokens", "state.json"}
     opened = EmbeddedIndex.open(folder, encoder=encoder)
@@ -340,13 +341,13 @@ def test_save_then_open_gives_identical_results(encoder: Encoder, tmp_path: Path
             )
     assert opened.similar(keys=[1], k=5).pairs() == saved.similar(keys=[1], k=5).pairs()
     assert opened.status() == saved.status()
-    assert opened.state.watermark == "2025-03-03T10:00:00"
+    assert opened.instance() == saved.instance() and opened.version() == saved.version()
     assert opened.needs_embedding(DOCS) == []
 
 
 def test_open_of_an_empty_folder_is_an_empty_index(tmp_path: Path) -> None:
     index = EmbeddedIndex.open(tmp_path / "nothing", encoder=HashEncoder())
-    assert index.status()["papers_indexed"] == 0
+    assert index.status().papers_indexed == 0
     assert len(index.search(Query(text="attention"), k=10, mode="hybrid")) == 0
 
 
@@ -364,13 +365,13 @@ def test_upsert_of_a_changed_text_drops_that_papers_vectors(tmp_path: Path) -> N
     assert index.needs_embedding([same]) == []
     assert 3 not in keys(index, Query(text="robot control"), "dense")
     assert 3 in keys(index, Query(text="robot control"), "hybrid")  # still found through BM25
-    assert index.status()["papers_embedded"] == 9
+    assert index.status().papers_embedded == 9
     index.save()
     reopened = EmbeddedIndex.open(tmp_path / "index", encoder=enc)
     assert reopened.needs_embedding([changed, same]) == [changed]
     reopened.embed([changed])
     assert reopened.needs_embedding([changed]) == []
-    assert reopened.status()["papers_embedded"] == 10
+    assert reopened.status().papers_embedded == 10
 
 
 def test_remove_forgets_text_and_vectors() -> None:
@@ -378,7 +379,7 @@ def test_remove_forgets_text_and_vectors() -> None:
     index.remove([4, 99])  # an unknown key is ignored
     for mode in MODES:
         assert 4 not in keys(index, Query(text="surface codes qubits"), mode)
-    status = index.status()
+    status = index.status().as_dict()
     assert (status["papers_indexed"], status["papers_embedded"], status["token_vectors"]) == (
         9,
         9,
@@ -391,7 +392,7 @@ def test_status_counts(tmp_path: Path) -> None:
     enc = HashEncoder()
     index = EmbeddedIndex(tmp_path / "index", encoder=enc)
     index.upsert(DOCS)
-    status = index.status()
+    status = index.status().as_dict()
     assert status["papers_indexed"] == 10
     assert (status["papers_embedded"], status["embedded_fraction"], status["encoder"]) == (
         0,
@@ -399,7 +400,7 @@ def test_status_counts(tmp_path: Path) -> None:
         None,
     )
     index.embed(DOCS[:4])
-    status = index.status()
+    status = index.status().as_dict()
     assert status["papers_embedded"] == 4 and status["token_vectors"] == 4
     assert status["embedded_fraction"] == 0.4
     assert status["encoder"] == enc.name == "hash-32"
@@ -407,7 +408,7 @@ def test_status_counts(tmp_path: Path) -> None:
     assert status["lexical"]["docs"] == 10
     assert status["fusion"]["method"] == "score"
     index.fold()
-    assert index.status()["pending_log_chunks"] == 0
+    assert index.status().details["pending_log_chunks"] == 0
 
 
 # --- the embedding log: a killed embedding job keeps its finished batches ---------------------
@@ -429,7 +430,7 @@ def test_embed_log_is_replayed_after_a_crash_and_cleared_by_fold(tmp_path: Path)
 
     reopened = EmbeddedIndex.open(folder, encoder=enc)
     assert reopened.needs_embedding(DOCS) == []
-    status = reopened.status()
+    status = reopened.status().as_dict()
     assert (status["papers_embedded"], status["token_vectors"], status["pending_log_chunks"]) == (
         10,
         10,
@@ -440,10 +441,10 @@ def test_embed_log_is_replayed_after_a_crash_and_cleared_by_fold(tmp_path: Path)
 
     reopened.fold()
     assert [p.name for p in (folder / "embedlog").iterdir()] == []
-    assert reopened.status()["pending_log_chunks"] == 0
+    assert reopened.status().details["pending_log_chunks"] == 0
     again = EmbeddedIndex.open(folder, encoder=enc)
-    assert again.needs_embedding(DOCS) == [] and again.status()["papers_embedded"] == 10
-    assert again.status()["pending_log_chunks"] == 0
+    assert again.needs_embedding(DOCS) == [] and again.status().papers_embedded == 10
+    assert again.status().details["pending_log_chunks"] == 0
     for mode, ranking in expected.items():
         assert again.search(Query(text="attention"), k=10, mode=mode).keys.tolist() == ranking
 
@@ -464,7 +465,7 @@ def test_embed_after_a_replay_appends_new_chunks(tmp_path: Path) -> None:
         "chunk-00000001.npz",
     ]
     resumed.fold()
-    assert EmbeddedIndex.open(folder, encoder=enc).status()["papers_embedded"] == 10
+    assert EmbeddedIndex.open(folder, encoder=enc).status().papers_embedded == 10
     assert not list((folder / "embedlog").iterdir())
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.manager import update_index
 from paperwire.records import PaperRecord, Version
-from paperwire.search.service import THIN_PENALTY, backend_query, search
+from paperwire.search.service import THIN_PENALTY, search
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.reading import pks_for_ids
@@ -40,7 +40,7 @@ def test_title_only_records_move_down(tmp_path: Path) -> None:
     result = search(store, index, "token merging", mode="bm25", per_page=10)
     ids = [h["id"] for h in result.hits]
     assert ids[-1].startswith("title-") and len(ids) == 4  # below every full record
-    plain = index.search(backend_query(result.parsed), k=4, mode="bm25")
+    plain = index.search(result.parsed, k=4, mode="bm25")
     thin_pk = pks_for_ids(store, [ids[-1]])[ids[-1]]
     assert int(plain.keys[0]) == thin_pk  # BM25 alone put the title-only one first
     assert THIN_PENALTY >= 3

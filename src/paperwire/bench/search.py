@@ -7,7 +7,12 @@ two pool vectors plus noise; tokens of one pool paper): latency and memory depen
 on the spread of the vectors, which this keeps realistic, not on what the vectors mean.
 
 Queries: the first 3-8 words of real titles. Query encoding is timed on its own; the search
-latencies exclude it (vectors are computed first and handed to the index).
+latencies exclude it (vectors are computed first and handed to the index). Every query goes
+through the search service's `rank`, the call users' searches make.
+
+`--backend milvus://...`: the same papers and vectors also go into that backend (a scratch
+collection, through `upsert` and `add_vectors`), and it is timed by the same worker right after
+the embedded index, side by side, with the ratios of its latencies and QPS to the embedded one.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from paperwire.index.dense import DenseIndex
 from paperwire.index.embed_cache import encode_cached
 from paperwire.index.encoders import Encoder, load_encoder
 from paperwire.index.lexical import LexicalIndex
+from paperwire.index.location import parse_index
 
 CHUNK = 50_000
 
@@ -133,39 +139,42 @@ def _rss_mb() -> dict[str, float]:
     }
 
 
-def query_worker(folder: Path, queries_file: Path) -> dict[str, Any]:
-    """Runs in a fresh process: load the index, time every mode, then QPS with 1 and 2 threads."""
+def query_worker(folder: Path, queries_file: Path, backend: str = "embedded") -> dict[str, Any]:
+    """Runs in a fresh process: open the index (the embedded one in `folder`, or `backend`'s
+    scratch collection), time every mode, then QPS with 1 and 2 threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     from paperwire.index.backend import Query
-    from paperwire.index.embedded import EmbeddedIndex
+    from paperwire.index.manager import open_backend
+    from paperwire.search.service import rank
+    from paperwire.settings import Settings
 
     started = time.perf_counter()
-    index = EmbeddedIndex.open(folder)
+    index = open_backend(Settings(home=folder.parent, index=backend))
     load_s = time.perf_counter() - started
+
+    def search(text: str, mode: str) -> Any:
+        return rank(index, Query(text=text), k=10, mode=mode, modes=MODES)
+
     with np.load(queries_file, allow_pickle=False) as z:
         texts = [str(t) for t in z["texts"]]
         pooled, tok_flat, tok_len = z["pooled"], z["tokens"], z["lengths"]
     offs = np.concatenate([[0], np.cumsum(tok_len)])
     for i, text in enumerate(texts):
-        index.query_vectors[text] = (pooled[i], tok_flat[offs[i] : offs[i + 1]])
-    out: dict[str, Any] = {"load_s": round(load_s, 2), "modes": {}}
+        index.remember_query(text, pooled[i], tok_flat[offs[i] : offs[i + 1]])
+    out: dict[str, Any] = {"backend": index.name, "load_s": round(load_s, 2), "modes": {}}
     for mode in MODES:
-        index.search(Query(text=texts[0]), k=10, mode=mode)  # warm up
+        search(texts[0], mode)  # warm up
         ms = []
         for text in texts:
             t0 = time.perf_counter()
-            index.search(Query(text=text), k=10, mode=mode)
+            search(text, mode)
             ms.append((time.perf_counter() - t0) * 1000)
         out["modes"][mode] = _percentiles(ms)
     for threads in (1, 2):
         t0 = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
-            list(
-                pool.map(
-                    lambda t: index.search(Query(text=t), k=10, mode="hybrid+rerank"), texts * 2
-                )
-            )
+            list(pool.map(lambda t: search(t, "hybrid+rerank"), texts * 2))
         out[f"qps_{threads}_threads"] = round(2 * len(texts) / (time.perf_counter() - t0), 1)
     out.update(_rss_mb())
     return out
@@ -241,6 +250,7 @@ def bench_search(
     encoder_spec: str | None = None,
     bm25s_max: int = 200_000,
     workdir: Path | None = None,
+    backend: str = "embedded",
 ) -> dict[str, Any]:
     base = real_docs(daily_dir)
     docs = list(synthetic_docs(base, n))
@@ -253,15 +263,13 @@ def bench_search(
         disk = {p.name: round(_du(p) / 2**20, 1) for p in folder.iterdir() if p.is_dir()}
         qfile = Path(tmp) / "queries.npz"
         encoding = _encode_queries(encoder, texts, qfile)
-        worker = subprocess.run(
-            [sys.executable, "-m", "paperwire.bench.search", str(folder), str(qfile)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=os.environ | {"OMP_NUM_THREADS": "1"},
-        )
-        measured = json.loads(worker.stdout)
+        measured = _run_worker(folder, qfile, "embedded")
+        other = None
+        if parse_index(backend).kind != "embedded":
+            other = _other_backend(docs, pool, folder, qfile, backend)
         baselines = _baselines(docs, folder, texts, bm25s_max, qfile)
+    if other is not None:
+        baselines["backend"] = other
     return {
         "papers": n,
         "real_papers": min(n, len(base)),
@@ -275,5 +283,60 @@ def bench_search(
     }
 
 
+def _run_worker(folder: Path, qfile: Path, backend: str) -> dict[str, Any]:
+    worker = subprocess.run(
+        [sys.executable, "-m", "paperwire.bench.search", str(folder), str(qfile), backend],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"OMP_NUM_THREADS": "1"},
+    )
+    result: dict[str, Any] = json.loads(worker.stdout)
+    return result
+
+
+def _other_backend(
+    docs: list[Doc], pool: tuple[np.ndarray, list], folder: Path, qfile: Path, backend: str
+) -> dict[str, Any]:
+    """The same papers and vectors in `backend`'s scratch collection, timed as the embedded
+    index was, with the ratios to the embedded figures of this run."""
+    from paperwire.index.embedlog import text_hash
+    from paperwire.index.manager import open_scratch_backend
+    from paperwire.settings import Settings
+
+    settings = Settings(home=folder.parent, index=backend)
+    index = open_scratch_backend(settings, f"bench_{len(docs)}")
+    vecs, src = _synth_vectors(pool[0], len(docs))
+    started = time.perf_counter()
+    for i in range(0, len(docs), CHUNK):
+        part = docs[i : i + CHUNK]
+        index.upsert(part)
+        keys = np.array([d.key for d in part], np.int64)
+        hashes = np.array([text_hash(d.text()) for d in part], np.int64)
+        index.add_vectors(keys, hashes, vecs[keys], [pool[1][s] for s in src[keys]])
+    index.save()
+    build_s = time.perf_counter() - started
+    scratch = index.name
+    measured = _run_worker(folder, qfile, scratch)
+    embedded = _run_worker(folder, qfile, "embedded")  # again, right after: the same load
+    return {
+        "build_s": round(build_s, 1),
+        "measured": measured,
+        "embedded_again": embedded,
+        "ratio_vs_embedded": _ratios(measured, embedded),
+    }
+
+
+def _ratios(other: dict[str, Any], embedded: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for mode, figures in other["modes"].items():
+        base = embedded["modes"][mode]
+        out[mode] = {p: round(figures[p] / base[p], 2) if base[p] else None for p in ("p50", "p99")}
+    for key in ("qps_1_threads", "qps_2_threads"):
+        out[key] = round(other[key] / embedded[key], 2) if embedded[key] else None
+    return out
+
+
 if __name__ == "__main__":
-    print(json.dumps(query_worker(Path(sys.argv[1]), Path(sys.argv[2]))))
+    args = sys.argv[1:]
+    print(json.dumps(query_worker(Path(args[0]), Path(args[1]), *args[2:3])))

@@ -52,6 +52,8 @@ users_app = _group("Accounts: add, list and remove users.")
 app.add_typer(users_app, name="users")
 digest_app = _group("The daily digest email.")
 app.add_typer(digest_app, name="digest")
+store_app = _group("The store itself: move it to another database.")
+app.add_typer(store_app, name="store")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 RestartOpt = Annotated[
@@ -64,11 +66,30 @@ ModeOpt = Annotated[
     str | None,
     typer.Option("--mode", help="bm25, hybrid or hybrid+rerank (PAPERWIRE_SEARCH_MODE)."),
 ]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Index backend: embedded or milvus://HOST:PORT[/COLLECTION] (default: the index "
+        "setting, PAPERWIRE_INDEX).",
+    ),
+]
 
 
 def settings_of(ctx: typer.Context) -> Settings:
     """The settings the global options built (see `main_options`)."""
     settings: Settings = ctx.obj
+    return settings
+
+
+def with_backend(ctx: typer.Context, backend: str | None) -> Settings:
+    """The settings with `--backend` as the index setting (checked: a clear error if bad)."""
+    from paperwire.index.location import parse_index
+
+    settings = settings_of(ctx)
+    if backend is not None:
+        settings = settings.model_copy(update={"index": backend})
+    parse_index(settings.index)
     return settings
 
 

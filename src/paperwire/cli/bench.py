@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from paperwire.cli.app import JsonOpt, PathsArg, bench_app, settings_of
+from paperwire.cli.app import BackendOpt, JsonOpt, PathsArg, bench_app, settings_of, with_backend
 from paperwire.cli.output import emit_json, out
 
 
@@ -62,6 +62,7 @@ def bench_search_cmd(
     bm25s_max: Annotated[
         int, typer.Option(help="Run the bm25s baseline up to this size.")
     ] = 200_000,
+    backend: BackendOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Index build time, disk, resident memory and query latency, with same-run baselines."""
@@ -76,6 +77,7 @@ def bench_search_cmd(
         queries=queries,
         encoder_spec=settings.encoder,
         bm25s_max=bm25s_max,
+        backend=with_backend(ctx, backend).index,
     )
     emit_json(result)
 

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from paperwire.cli.app import JsonOpt, eval_app, settings_of
+from paperwire.cli.app import BackendOpt, JsonOpt, eval_app, settings_of, with_backend
 from paperwire.cli.output import by_stage, emit_json, out, progress_bar
+from paperwire.settings import Settings
 
 
 @eval_app.command("beir")
@@ -23,13 +24,14 @@ def eval_beir(
     modes: Annotated[
         str, typer.Option(help="Comma-separated modes.")
     ] = "bm25,dense,hybrid,hybrid+rerank",
+    backend: BackendOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """nDCG@10, recall@100 and MRR@10 for each search mode on a BEIR-format dataset."""
     from paperwire.eval.run import run_beir
     from paperwire.search.service import check_mode
 
-    settings = settings_of(ctx)
+    settings = with_backend(ctx, backend)
     from paperwire.index.backend import MODES
 
     chosen = [check_mode(m.strip(), allowed=MODES) for m in modes.split(",") if m.strip()]
@@ -41,6 +43,7 @@ def eval_beir(
             encoder_spec=settings.encoder,
             cache_dir=settings.home_dir / "cache" / "embeddings",
             progress=by_stage(update),
+            scratch=_eval_scratch(settings, folder),
         )
     if as_json:
         emit_json(report)
@@ -165,3 +168,14 @@ def eval_similar(
                 *(_versus(vs.get(m)) for m in METRICS),
             )
         out.print(table)
+
+
+def _eval_scratch(settings: Settings, folder: Path) -> Any:
+    """For `eval beir`: None (the in-memory embedded index, as always) or a maker of the
+    configured backend's scratch index for this dataset."""
+    from paperwire.index.location import parse_index
+    from paperwire.index.manager import open_scratch_backend
+
+    if parse_index(settings.index).kind == "embedded":
+        return None
+    return lambda encoder: open_scratch_backend(settings, f"beir_{folder.name}", encoder=encoder)

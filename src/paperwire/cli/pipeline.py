@@ -80,11 +80,11 @@ def worker(ctx: typer.Context) -> None:
 @app.command("status")
 def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The last run of each pipeline step, the index lag and the embedded fraction."""
-    from paperwire.index.manager import open_index
+    from paperwire.index.manager import open_backend
     from paperwire.pipeline.status import pipeline_status
 
     with store_of(ctx) as store:
-        data = pipeline_status(store, open_index(settings_of(ctx)))
+        data = pipeline_status(store, open_backend(settings_of(ctx)))
     if as_json:
         emit_json(data)
         return

@@ -15,10 +15,10 @@ from paperwire.store import Store
 
 
 def search_index(ctx: typer.Context, store: Store) -> Any:
-    from paperwire.index.manager import open_index, update_index
+    from paperwire.index.manager import applied, open_backend, update_index
 
-    index = open_index(settings_of(ctx))
-    if not len(index.lexical) and index.state.watermark is None:
+    index = open_backend(settings_of(ctx))
+    if not len(index) and applied(store, index) is None:
         update_index(store, index)  # first search on a new store: build the lexical index
     return index
 

@@ -75,7 +75,7 @@ def demo(
             with progress_bar("embed the demo corpus") as progress:
                 embed_index(store, index, progress=progress)
         summary = demo_summary(store)
-        remaining = len(index.lexical) - index.status()["papers_embedded"]
+        remaining = len(index) - index.status().papers_embedded
     if as_json:
         emit_json({"ingested": [s.as_dict() for s in summaries], **summary})
     else:

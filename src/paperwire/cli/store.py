@@ -1,4 +1,4 @@
-"""Commands on the store itself: `init`, `stats` and the `papers` group."""
+"""Commands on the store itself: `init`, `stats`, the `papers` group and `store migrate-to`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from paperwire.cli.app import JsonOpt, app, papers_app, parse_day, settings_of, store_of
-from paperwire.cli.output import emit_json, out, shown
+from paperwire.cli.app import (
+    JsonOpt,
+    app,
+    papers_app,
+    parse_day,
+    settings_of,
+    store_app,
+    store_of,
+)
+from paperwire.cli.output import by_stage, emit_json, out, progress_bar, shown
 
 
 @app.command()
@@ -130,3 +138,33 @@ def papers_show(
         )
     out.print()
     out.print(shown(row["abstract"]), highlight=False)
+
+
+@store_app.command("migrate-to")
+def store_migrate_to(
+    ctx: typer.Context,
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="Target: postgresql+psycopg://USER:PASS@HOST/DB")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what the target database holds.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy the whole store (every table) into another database, e.g. SQLite into PostgreSQL."""
+    from paperwire.store import open_store
+    from paperwire.store.copy import copy_store
+
+    with store_of(ctx) as source, open_store(url=url) as target:
+        with progress_bar("copy") as update:
+            copied = copy_store(source, target, force=force, progress=by_stage(update))
+        target_url = target.url
+    if as_json:
+        emit_json({"target": target_url, "copied": copied})
+        return
+    out.print(f"copied {sum(copied.values()):,} rows of {len(copied)} tables into {target_url}")
+    out.print(
+        "next: set PAPERWIRE_DATABASE_URL to the target (and PAPERWIRE_INDEX to the new index, "
+        "e.g. milvus://HOST:19530/paperwire), then run `paperwire index build` (and "
+        "`paperwire index embed`) to build that index from the store"
+    )

@@ -33,8 +33,6 @@ import numpy as np
 
 from paperwire.index.analyze import Analyzer
 from paperwire.index.backend import IndexBackend
-from paperwire.index.dense import DenseIndex
-from paperwire.index.embedded import EmbeddedIndex
 from paperwire.store import Store, feedback
 from paperwire.store.reading import papers_by_pk
 
@@ -71,23 +69,20 @@ def recommend(
     """The best `limit` papers for this user that are not in `exclude` nor already liked or
     marked "not interested"; [] when the user has no likes yet (after a reset), or the index
     has no embeddings (or is a backend without stored vectors)."""
-    if limit <= 0 or not isinstance(index, EmbeddedIndex):
+    if limit <= 0 or not index.status().papers_embedded:
         return []
-    dense = index.dense
-    if dense is None or len(dense) == 0:
-        return []
-    liked, pos = _vectors(dense, feedback.liked_papers(store, user_id, limit=MAX_LIKES))
+    liked, pos = _vectors(index, feedback.liked_papers(store, user_id, limit=MAX_LIKES))
     if not len(liked):
         return []
     marked_all = feedback.not_interested(store, user_id)
-    _, neg = _vectors(dense, marked_all)
+    _, neg = _vectors(index, marked_all)
     every_like = feedback.liked_papers(store, user_id, since_reset=False)
     seen = np.union1d(np.array(every_like, np.int64), np.array(marked_all, np.int64))
-    background = _background(dense, seen)
+    background = _background(index, seen)
     weights, bias = train(pos, neg, background)
     skip = np.union1d(seen, np.fromiter(exclude, np.int64))
-    hits = dense.best_by_dot(weights, limit, allow=candidates(index, dense, skip, limit))
-    reasons = _reasons(store, index, dense, hits.keys, liked, pos)
+    hits = index.by_vector(weights, limit, allow=candidates(index, skip, limit))
+    reasons = _reasons(store, index, hits.keys, liked, pos)
     return [
         Recommendation(int(k), float(s) + bias, reason)
         for k, s, reason in zip(hits.keys, hits.scores, reasons, strict=True)
@@ -97,19 +92,19 @@ def recommend(
 # --- examples and the model ----------------------------------------------------------------
 
 
-def _vectors(dense: DenseIndex, pks: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def _vectors(index: IndexBackend, pks: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """(pks that have a vector, their unit vectors), in the order given."""
     keys = np.asarray(pks, np.int64)
-    found, vecs = dense.vectors(keys)
+    found, vecs = index.vectors(keys)
     return keys[found], vecs[found]
 
 
-def _background(dense: DenseIndex, seen: np.ndarray) -> np.ndarray:
+def _background(index: IndexBackend, seen: np.ndarray) -> np.ndarray:
     """Vectors of up to BACKGROUND random papers the user has not liked or marked."""
-    pool = np.setdiff1d(dense.keys(), seen, assume_unique=True)
+    pool = np.setdiff1d(index.embedded_keys(), seen, assume_unique=True)
     if len(pool) > BACKGROUND:
         pool = np.sort(np.random.default_rng(SEED).choice(pool, BACKGROUND, replace=False))
-    return dense.vectors(pool)[1]
+    return index.vectors(pool)[1]
 
 
 def train(pos: np.ndarray, neg: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, float]:
@@ -162,11 +157,11 @@ def fit_logistic(
 # --- candidates ------------------------------------------------------------------------------
 
 
-def candidates(index: EmbeddedIndex, dense: DenseIndex, skip: np.ndarray, limit: int) -> np.ndarray:
+def candidates(index: IndexBackend, skip: np.ndarray, limit: int) -> np.ndarray:
     """Keys to score: embedded papers not in `skip` (sorted), the recent ones when there are
     enough of them (see the module docstring)."""
-    keys = np.setdiff1d(dense.keys(), skip, assume_unique=True)
-    days = index.lexical.days(keys)
+    keys = np.setdiff1d(index.embedded_keys(), skip, assume_unique=True)
+    days = index.days(keys)
     if len(days) and int(days.max()) >= 0:
         recent = keys[days > int(days.max()) - RECENT_DAYS]
         if len(recent) >= max(limit, MIN_RECENT):
@@ -179,18 +174,17 @@ def candidates(index: EmbeddedIndex, dense: DenseIndex, skip: np.ndarray, limit:
 
 def _reasons(
     store: Store,
-    index: EmbeddedIndex,
-    dense: DenseIndex,
+    index: IndexBackend,
     keys: np.ndarray,
     liked: np.ndarray,
     liked_vecs: np.ndarray,
 ) -> list[str]:
     if not len(keys):
         return []
-    _, vecs = dense.vectors(keys)
+    _, vecs = index.vectors(keys)
     closest = np.argmax(vecs @ liked_vecs.T, axis=1)
     texts = papers_by_pk(store, [*keys.tolist(), *liked.tolist()], columns=["title", "abstract"])
-    analyzer = index.lexical.analyzer
+    analyzer = index.analyzer
     weight = _liked_weights(index, analyzer, [texts.get(int(k)) for k in liked[:TERM_LIKES]])
     reasons = []
     for key, near in zip(keys.tolist(), closest.tolist(), strict=True):
@@ -208,17 +202,19 @@ def _text(row: dict[str, str] | None) -> str:
 
 
 def _liked_weights(
-    index: EmbeddedIndex, analyzer: Analyzer, rows: list[dict[str, str] | None]
+    index: IndexBackend, analyzer: Analyzer, rows: list[dict[str, str] | None]
 ) -> dict[str, float]:
-    """term -> (liked papers containing it) × idf, over the liked papers' titles and abstracts."""
+    """term -> (liked papers containing it) × idf, over the liked papers' titles and abstracts
+    (terms no indexed paper has are left out)."""
     df: Counter[str] = Counter()
     for row in rows:
         df.update(set(analyzer.analyze(_text(row))))
-    vocab = index.lexical.vocab
-    terms = [t for t in df if t in vocab]
+    terms = sorted(df)
     if not terms:
         return {}
-    idf = index.lexical.idf(np.array([vocab[t] for t in terms], np.int64))
+    known = index.doc_freqs(terms) > 0
+    terms = [t for t, ok in zip(terms, known, strict=True) if ok]
+    idf = index.idf(terms) if terms else np.zeros(0)
     return {t: df[t] * float(w) for t, w in zip(terms, idf, strict=True) if w >= MIN_IDF}
 
 

@@ -1,16 +1,17 @@
 """Submitting a paper by arXiv id or URL: found in the store, or fetched from the arXiv API
-(`settings.arxiv_api_url`), stored, indexed, and counted as the submitter's upvote.
+(`settings.arxiv_api_url`), stored, and counted as the submitter's upvote.
 
-Data flows as everywhere else: source (ArxivApiQuery) -> store (upsert_records) -> index
-(update_index on a freshly opened index, saved; the web Site reloads it when its state.json
-changes). A source error leaves nothing written.
+Data flows as everywhere else: source (ArxivApiQuery) -> store (upsert_records). The web
+process writes no index: the stored paper is a store change like any ingest's, which the index
+follower (`paperwire worker`, or `paperwire serve`'s main process with the embedded index)
+applies within `index_poll_interval` seconds; the web processes then reload the index. A source
+error leaves nothing written.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 from dataclasses import dataclass
 
 from paperwire.errors import BadRequest, NotFound
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 MAX_INPUT = 300
 EXAMPLES = "2503.11731, 2503.11731v2, hep-th/9901001 or https://arxiv.org/abs/2503.11731"
 _HOSTS = re.compile(r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(abs|pdf)/", re.IGNORECASE)
-_INDEXING = threading.Lock()  # one index update at a time in this process
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,6 @@ def fetch_record(
     raise NotFound(f"arXiv has no paper {arxiv_id}")
 
 
-def index_new_papers(store: Store, settings: Settings) -> None:
-    """Bring the site's search index up to date with the store (as `paperwire index update`);
-    the web workers reload it when they see its state.json change."""
-    from paperwire.index.manager import open_index, update_index
-
-    with _INDEXING:
-        update_index(store, open_index(settings))
-
-
 def submit(
     store: Store,
     settings: Settings,
@@ -110,9 +101,4 @@ def submit(
         pk, paper_id = find_paper(store, arxiv_id)
         fetched = True
     new = record_submission(store, user_id, pk)
-    if fetched:
-        try:
-            index_new_papers(store, settings)
-        except Exception:  # the paper is stored: the next `index update` indexes it
-            log.exception("could not index submitted paper %s", paper_id)
     return Submitted(paper_id, fetched, new)

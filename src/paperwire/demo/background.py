@@ -37,9 +37,9 @@ def _rounds(settings: Settings, round_size: int) -> None:
 
     index = open_index(settings)
     with open_store(settings) as store:
-        total = len(index.lexical)
+        total = len(index)
         while embed_index(store, index, limit=round_size)["embedded"]:
-            done = index.status()["papers_embedded"]
+            done = index.status().papers_embedded
             print(
                 f"demo: embedded {done:,} of {total:,} papers ({100 * done / max(total, 1):.0f}%)",
                 file=sys.stderr,

@@ -28,7 +28,6 @@ from paperwire.days import day_number
 from paperwire.errors import BadQuery
 from paperwire.index.backend import IndexBackend
 from paperwire.search.query import parse_query
-from paperwire.search.service import backend_query
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store import digests as outbox
@@ -133,7 +132,7 @@ class DigestBuilder:
                     and parsed.day_to is not None
                     and (parsed.day_from <= parsed.day_to)
                 ):
-                    hits = self.index.search(backend_query(parsed), k=self.size * 3, mode="bm25")
+                    hits = self.index.search(parsed, k=self.size * 3, mode="bm25")
                     found = [int(k) for k in hits.keys.tolist()]
             self._searches[key] = found
         return found

@@ -292,10 +292,10 @@ def _now() -> datetime:
 
 
 def _open_index(settings: Settings, store: Store) -> IndexBackend:
-    from paperwire.index.manager import open_index, update_index
+    from paperwire.index.manager import applied, open_backend, update_index
 
-    index = open_index(settings)
-    if not len(index.lexical) and index.state.watermark is None:
+    index = open_backend(settings)
+    if not len(index) and applied(store, index) is None:
         update_index(store, index)  # a store never indexed: build the lexical index first
     return index
 

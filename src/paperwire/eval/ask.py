@@ -30,8 +30,7 @@ import numpy as np
 
 from paperwire.eval.beir import BeirSet, load_beir
 from paperwire.eval.run import build_eval_index, prime_queries
-from paperwire.index.backend import Mode, Query
-from paperwire.index.embedded import EmbeddedIndex
+from paperwire.index.backend import IndexBackend, Mode, Query
 from paperwire.index.encoders import load_encoder
 from paperwire.search.ask import (
     DEFAULT_CONFIG,
@@ -56,7 +55,7 @@ GRID = {
 
 
 def _candidates(
-    index: EmbeddedIndex, data: BeirSet, text: str, mode: Mode, k: int
+    index: IndexBackend, data: BeirSet, text: str, mode: Mode, k: int
 ) -> list[Candidate]:
     hits = index.search(Query(text=text), k=k, mode=mode)
     return [

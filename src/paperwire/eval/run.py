@@ -1,8 +1,9 @@
 """`paperwire eval beir DIR`: every search mode over a BEIR folder, side by side.
 
-The corpus goes into an `EmbeddedIndex` and each query through `EmbeddedIndex.search` (the
-backend call the search service makes); embeddings are cached under the data home's cache, so a
-re-run encodes nothing.
+The corpus goes into an index of the chosen backend (`--backend`: an in-memory embedded index by
+default, or a scratch Milvus collection) and each query through the search service's `rank`, the
+call users' searches make (BEIR queries are claims, not search-box syntax: they are asked as
+text). Embeddings are cached under the data home's cache, so a re-run encodes nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import numpy as np
 
 from paperwire.eval.beir import BeirSet, load_beir, score_run_per_query
 from paperwire.eval.stats import compare
-from paperwire.index.backend import MODES, Mode, Query
+from paperwire.index.backend import MODES, IndexBackend, Mode, Query
 from paperwire.index.base import Doc
 from paperwire.index.embed_cache import iter_cached
 from paperwire.index.embedded import EmbeddedIndex, FusionConfig
 from paperwire.index.embedlog import text_hash
 from paperwire.index.encoders import Encoder, load_encoder
+from paperwire.search.service import rank
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 DEPTH = 100
@@ -34,8 +36,10 @@ def build_eval_index(
     cache_dir: Path,
     fusion: FusionConfig | None = None,
     progress: Progress | None = None,
-) -> EmbeddedIndex:
-    index = EmbeddedIndex(None, encoder=encoder, fusion=fusion)
+    index: IndexBackend | None = None,
+) -> IndexBackend:
+    """The corpus in `index` (default: a new in-memory embedded index with `fusion`)."""
+    index = index if index is not None else EmbeddedIndex(None, encoder=encoder, fusion=fusion)
     docs = [
         Doc(key=i, title=t, abstract=x)
         for i, (t, x) in enumerate(zip(data.titles, data.texts, strict=True))
@@ -55,21 +59,21 @@ def build_eval_index(
     return index
 
 
-def prime_queries(index: EmbeddedIndex, queries: dict[str, str], cache_dir: Path) -> None:
+def prime_queries(index: IndexBackend, queries: dict[str, str], cache_dir: Path) -> None:
     texts = list(queries.values())
     encoder = index.encoder
     for start, pooled, tokens in iter_cached(encoder, texts, kind="query", cache_dir=cache_dir):
         for i in range(len(pooled)):
-            index.query_vectors[texts[start + i]] = (pooled[i], tokens[i])
+            index.remember_query(texts[start + i], pooled[i], tokens[i])
 
 
 def run_mode(
-    index: EmbeddedIndex, data: BeirSet, queries: dict[str, str], mode: Mode
+    index: IndexBackend, data: BeirSet, queries: dict[str, str], mode: Mode
 ) -> tuple[dict[str, dict[str, float]], float]:
     run: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
     for qid, text in queries.items():
-        hits = index.search(Query(text=text), k=DEPTH, mode=mode)
+        hits = rank(index, Query(text=text), k=DEPTH, mode=mode, modes=MODES)
         run[qid] = {data.doc_ids[k]: float(s) for k, s in hits.pairs()}
     ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
     return run, ms
@@ -101,14 +105,22 @@ def run_beir(
     cache_dir: Path,
     fusion: FusionConfig | None = None,
     progress: Progress | None = None,
+    scratch: Callable[[Encoder | None], IndexBackend] | None = None,
 ) -> dict[str, Any]:
-    """Metrics per mode (nDCG@10, recall@100, MRR@10) and mean query latency."""
+    """Metrics per mode (nDCG@10, recall@100, MRR@10) and mean query latency, on the index
+    `scratch(encoder)` gives (an empty index of the backend to measure; default: in-memory
+    embedded, with `fusion`)."""
     data = load_beir(folder, split=split)
     queries = data.split_queries()
     needs_model = any(m != "bm25" for m in modes)
     encoder = load_encoder(encoder_spec) if needs_model else None
     index = build_eval_index(
-        data, encoder=encoder, cache_dir=cache_dir, fusion=fusion, progress=progress
+        data,
+        encoder=encoder,
+        cache_dir=cache_dir,
+        fusion=fusion,
+        progress=progress,
+        index=scratch(encoder) if scratch is not None else None,
     )
     if needs_model:
         prime_queries(index, queries, cache_dir)
@@ -126,5 +138,6 @@ def run_beir(
         "docs": len(data.doc_ids),
         "queries": len(queries),
         "encoder": encoder.name if encoder else None,
+        "backend": index.name,
         "results": results,
     }

@@ -2,8 +2,9 @@
 
 Folder layout: `lexical/`, `dense/`, `tokens/` (each written atomically by its part),
 `embedded.npz` (which text each embedded key was encoded from) and `embedlog/` (batches the
-embedding job finished since the last fold; folded in on load). `state.json` holds the store
-watermark the index has seen.
+embedding job finished since the last fold; folded in on load). `state.json` holds the index's
+instance id and encoder; what of the store it has applied is kept in the store
+(`store.changes`), and readers reload when `state.json` changes (`version()`).
 
 Search modes:
 - bm25: the lexical index alone.
@@ -16,10 +17,13 @@ Hybrid modes use whatever is embedded: a paper without vectors still ranks throu
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import os
 import shutil
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,7 +32,8 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from paperwire.index.backend import IndexBackend, Mode, Query
+from paperwire.index.analyze import Analyzer
+from paperwire.index.backend import IndexBackend, IndexStatus, Mode, Query
 from paperwire.index.base import Doc, Hits, IndexFormatError, top_k
 from paperwire.index.dense import DenseIndex
 from paperwire.index.embedlog import EmbedLog, text_hash
@@ -64,8 +69,7 @@ class FusionConfig:
 @dataclass
 class IndexState:
     version: int = STATE_VERSION
-    watermark: str | None = None  # newest store `modified` the index has seen (ISO)
-    store_papers: int = 0
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)  # see IndexBackend.instance
     encoder: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -82,7 +86,11 @@ def _damaged_as_format_error(path: Path, load: Callable[[Path], T]) -> T:
 
 
 def _read_state(path: Path) -> IndexState:
-    return IndexState(**json.loads(path.read_text()))
+    data = json.loads(path.read_text())
+    known = {f.name for f in dataclasses.fields(IndexState)}
+    if "instance" not in data:  # written before the store kept the sync state: one id, kept
+        data["instance"] = "legacy-" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    return IndexState(**{k: v for k, v in data.items() if k in known})
 
 
 def _read_embedded(path: Path) -> dict[int, int]:
@@ -91,6 +99,8 @@ def _read_embedded(path: Path) -> dict[int, int]:
 
 
 class EmbeddedIndex(IndexBackend):
+    name = "embedded"
+
     def __init__(
         self,
         folder: Path | None = None,
@@ -139,7 +149,7 @@ class EmbeddedIndex(IndexBackend):
             log.warning("%s: dropping the embeddings (`paperwire index embed` redoes them)", exc)
             index.dense, index.tokens, index.embedded = None, None, {}
             index._folded_seq, index._discard_embeddings = -1, True
-            index.state = IndexState(encoder=None)
+            index.state = IndexState(instance=index.state.instance, encoder=None)
         return index
 
     def _load_embeddings(self, folder: Path) -> None:
@@ -212,6 +222,9 @@ class EmbeddedIndex(IndexBackend):
             while len(self.query_vectors) > QUERY_CACHE:
                 self.query_vectors.pop(next(iter(self.query_vectors)))
         return found
+
+    def remember_query(self, text: str, pooled: np.ndarray, tokens: np.ndarray) -> None:
+        self.query_vectors[text] = (pooled, tokens)
 
     def query_tokens(self, text: str) -> np.ndarray:
         """The query's token vectors (remembered, as the search that came before used them)."""
@@ -291,15 +304,9 @@ class EmbeddedIndex(IndexBackend):
     # --- search --------------------------------------------------------------------------
 
     def _lex_query(self, q: Query, *, text: bool = True) -> LexQuery:
-        return LexQuery(
-            text=q.text if text else "",
-            phrases=list(q.phrases),
-            must=list(q.must),
-            any_of=[list(g) for g in q.any_of],
-            must_not=list(q.must_not),
-            day_from=q.day_from,
-            day_to=q.day_to,
-        )
+        """The query as the lexical index runs it: ranked by relevance (a date sort is done
+        here, over the best DATE_SORT_POOL), with or without its text."""
+        return dataclasses.replace(q, text=q.text if text else "", sort="relevance")
 
     def _allowed(self, q: Query) -> np.ndarray | None:
         """Keys meeting the query's constraints (None: no constraint)."""
@@ -422,8 +429,8 @@ class EmbeddedIndex(IndexBackend):
         lists: dict[str, Hits] = {}
         lexq = None
         if text:
-            lexq = self._lex_query(query, text=False)
-            lexq.text, lexq.phrases = self.lexical.distinctive_terms(text, SIMILAR_TERMS), []
+            terms = self.lexical.distinctive_terms(text, SIMILAR_TERMS)
+            lexq = dataclasses.replace(self._lex_query(query, text=False), text=terms, phrases=())
             lists["lexical"] = self.lexical.search(lexq, k=depth)
         vec = self._similar_vector(exclude, text)
         if vec is not None:
@@ -448,20 +455,80 @@ class EmbeddedIndex(IndexBackend):
 
     # --- status --------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
-        docs = len(self.lexical)
-        embedded = len(self.dense) if self.dense is not None else 0
-        return {
-            "papers_indexed": docs,
-            "papers_embedded": embedded,
-            "embedded_fraction": round(embedded / docs, 4) if docs else 0.0,
-            "token_vectors": len(self.tokens) if self.tokens is not None else 0,
-            "encoder": self.state.encoder,
-            "watermark": self.state.watermark,
-            "lexical": self.lexical.stats(),
-            "pending_log_chunks": len(self._log().chunks()) if self.folder else 0,  # type: ignore[union-attr]
-            "fusion": asdict(self.fusion),
-        }
+    def status(self) -> IndexStatus:
+        return IndexStatus(
+            backend=self.name,
+            papers_indexed=len(self.lexical),
+            papers_embedded=len(self.dense) if self.dense is not None else 0,
+            token_vectors=len(self.tokens) if self.tokens is not None else 0,
+            encoder=self.state.encoder,
+            details={
+                "lexical": self.lexical.stats(),
+                "pending_log_chunks": len(self._log().chunks()) if self.folder else 0,  # type: ignore[union-attr]
+                "fusion": asdict(self.fusion),
+            },
+        )
+
+    # --- identity, and what other layers read ----------------------------------------------
+
+    def instance(self) -> str:
+        return self.state.instance
+
+    def version(self) -> str:
+        """state.json's modification time: every save (index update, embedding fold) writes it
+        last, after the parts it describes."""
+        if self.folder is None:
+            return ""
+        try:
+            return str((self.folder / "state.json").stat().st_mtime_ns)
+        except OSError:
+            return ""
+
+    def __len__(self) -> int:
+        return len(self.lexical)
+
+    def days(self, keys: np.ndarray) -> np.ndarray:
+        return self.lexical.days(keys)
+
+    def embedded_keys(self) -> np.ndarray:
+        return self.dense.keys() if self.dense is not None else np.zeros(0, np.int64)
+
+    def vectors(self, keys: np.ndarray | Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        if self.dense is None:
+            n = len(np.asarray(list(keys) if not isinstance(keys, np.ndarray) else keys))
+            return np.zeros(n, bool), np.zeros((n, 0), np.float32)
+        return self.dense.vectors(keys)
+
+    def by_vector(self, weights: np.ndarray, k: int, *, allow: np.ndarray | None = None) -> Hits:
+        if self.dense is None:
+            return Hits.empty()
+        return self.dense.best_by_dot(weights, k, allow=allow)
+
+    @property
+    def analyzer(self) -> Analyzer:
+        return self.lexical.analyzer
+
+    def doc_freqs(self, terms: Sequence[str]) -> np.ndarray:
+        return np.array([self.lexical.doc_freq(t) for t in terms], np.int64)
+
+    def token_sims(
+        self, qtokens: np.ndarray, keys: Sequence[int], hashes: Sequence[int]
+    ) -> list[np.ndarray | None]:
+        out: list[np.ndarray | None] = [None] * len(keys)
+        store = self.tokens
+        fresh = [i for i, key in enumerate(keys) if self.embedded.get(key) == hashes[i]]
+        q = np.asarray(qtokens, np.float32)
+        if store is None or not len(store) or not fresh or not len(q):
+            return out
+        bits, lens = store.doc_bits([keys[i] for i in fresh])
+        # sign(v).q = 2 bits.q - sum(q), the sign vector scaled by 1/sqrt(d) (as TokenStore.maxsim)
+        ones = np.unpackbits(bits, axis=1, count=store.dim).astype(np.float32)
+        sims = (2.0 * (ones @ q.T) - q.sum(axis=1)) / np.float32(np.sqrt(store.dim))
+        ends = np.cumsum(lens)
+        for j, i in enumerate(fresh):
+            if lens[j]:
+                out[i] = sims[ends[j] - lens[j] : ends[j]]
+        return out
 
 
 def _first(hits: Hits, k: int) -> Hits:

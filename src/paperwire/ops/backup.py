@@ -231,10 +231,10 @@ def _pg_restore(url: str, dump: Path) -> None:
 
 
 def _rebuild_index(settings: Settings) -> int:
-    from paperwire.index.manager import index_folder, open_index, update_index
+    from paperwire.index.manager import index_folder, open_backend, update_index
     from paperwire.store import open_store
 
     shutil.rmtree(index_folder(settings), ignore_errors=True)
     with open_store(settings) as store:  # also migrates a backup made by an older release
-        result = update_index(store, open_index(settings), full=True)
+        result = update_index(store, open_backend(settings, rebuild=True), full=True)
     return int(result["papers_indexed"])

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from paperwire.errors import PaperwireError
-from paperwire.index.embedded import EmbeddedIndex
+from paperwire.index.backend import IndexBackend
 from paperwire.ingest.http import PoliteClient
 from paperwire.ingest.runner import run_ingest
 from paperwire.ops import metrics
@@ -70,14 +70,14 @@ class _Cycle:
         self.sleep = sleep
         self.embed_limit = embed_limit
         self.report = CycleReport(at=self.schedule.local(now))
-        self._index: EmbeddedIndex | None = None
+        self._index: IndexBackend | None = None
 
     @property
-    def index(self) -> EmbeddedIndex:
+    def index(self) -> IndexBackend:
         if self._index is None:
-            from paperwire.index.manager import open_index
+            from paperwire.index.manager import open_backend
 
-            self._index = open_index(self.settings)
+            self._index = open_backend(self.settings)
         return self._index
 
     def step(self, name: str, day: date, work: Callable[[], dict[str, Any]]) -> bool:
@@ -144,8 +144,8 @@ class _Cycle:
         day = self.report.at.date()
         if not status["up_to_date"]:
             self.step("index", day, lambda: update_index(self.store, self.index))
-        status = self.index.status()
-        if status["papers_embedded"] < status["papers_indexed"]:
+        counts = self.index.status()
+        if counts.papers_embedded < counts.papers_indexed:
             self.step("embed", day, self._embed)
 
     def _embed(self) -> dict[str, Any]:

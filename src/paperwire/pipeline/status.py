@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperwire.index.embedded import EmbeddedIndex
+from paperwire.index.backend import IndexBackend
 from paperwire.store import Store
 from paperwire.store.pipeline import last_runs, lease_holder
 
@@ -14,7 +14,7 @@ def steps_status(store: Store) -> dict[str, dict[str, Any]]:
     return {step: run.as_dict() for step, run in last_runs(store).items()}
 
 
-def pipeline_status(store: Store, index: EmbeddedIndex) -> dict[str, Any]:
+def pipeline_status(store: Store, index: IndexBackend) -> dict[str, Any]:
     from paperwire.index.manager import index_status
 
     status = index_status(store, index)
@@ -28,5 +28,8 @@ def pipeline_status(store: Store, index: EmbeddedIndex) -> dict[str, Any]:
             "lags_store_by": status["lags_store_by"],
             "papers_embedded": status["papers_embedded"],
             "embedded_fraction": status["embedded_fraction"],
+            "backend": status["backend"],
+            "store_seq": status["store_seq"],
+            "applied_seq": status["applied_seq"],
         },
     }

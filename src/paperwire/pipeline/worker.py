@@ -1,13 +1,17 @@
-"""The pipeline worker: a cycle every `worker_interval` seconds until stopped."""
+"""The pipeline worker: a cycle every `worker_interval` seconds until stopped, and between
+cycles the index follower every `index_poll_interval` seconds (papers stored by any host, e.g.
+submitted on the site, are in the index within seconds, not at the next cycle)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from paperwire.pipeline.cycle import CycleReport, run_cycle
+from paperwire.pipeline.follower import IndexFollower
 from paperwire.pipeline.lease import WorkerBusy
 from paperwire.settings import Settings
 
@@ -33,6 +37,7 @@ class Worker:
         self.clock = clock
         self.on_cycle = on_cycle
         self.cycles = 0
+        self.follower = IndexFollower(settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -54,7 +59,18 @@ class Worker:
         log.info("pipeline worker: a cycle every %.0f s", self.settings.worker_interval)
         while not self._stop.is_set():
             self.run_once()
-            self._stop.wait(max(1.0, self.settings.worker_interval))
+            self._follow_until(time.monotonic() + max(1.0, self.settings.worker_interval))
+        self.follower.stop()
+
+    def _follow_until(self, deadline: float) -> None:
+        """Until the next cycle is due (or stop): the index follower, every poll interval."""
+        poll = max(0.5, self.settings.index_poll_interval)
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.follower.poll()
+            self._stop.wait(min(poll, max(0.0, deadline - time.monotonic())))
 
     def start(self) -> Worker:
         self._thread = threading.Thread(target=self.run, name="pipeline-worker", daemon=True)

@@ -33,13 +33,12 @@ from typing import Any
 import numpy as np
 
 from paperwire.errors import BadQuery
-from paperwire.index.backend import USER_MODES, Mode
+from paperwire.index.backend import USER_MODES, IndexBackend, Mode
 from paperwire.index.base import Doc, Hits
-from paperwire.index.embedded import EmbeddedIndex
 from paperwire.index.embedlog import text_hash
 from paperwire.search.query import parse_query
 from paperwire.search.sentences import Sentence, split_sentences
-from paperwire.search.service import backend_query, check_mode
+from paperwire.search.service import check_mode
 from paperwire.search.snippets import highlight_html, lowercase_words
 from paperwire.store import Store
 from paperwire.store.reading import papers_by_pk
@@ -153,26 +152,25 @@ class Answer:
 # --- scoring -----------------------------------------------------------------------------
 
 
-def question_terms(index: EmbeddedIndex, text: str) -> tuple[list[str], dict[str, float]]:
+def question_terms(index: IndexBackend, text: str) -> tuple[list[str], dict[str, float]]:
     """(the question's words that count, analysed term -> idf weight)."""
-    analyze = index.lexical.analyzer.analyze
-    words, weights = [], {}
+    analyze = index.analyzer.analyze
+    words, terms = [], []
     for word in lowercase_words(text):
         if word in QUESTION_WORDS:
             continue
         for term in analyze(word):
             words.append(word)
-            df = index.lexical.doc_freq(term)
-            n = max(1, len(index.lexical))
-            weights[term] = math.log1p((n - df + 0.5) / (df + 0.5))
-    return words, weights
+            terms.append(term)
+    idf = index.idf(terms) if terms else np.zeros(0)
+    return words, {term: float(w) for term, w in zip(terms, idf, strict=True)}
 
 
-def _lexical(index: EmbeddedIndex, sentence: str, weights: dict[str, float]) -> float:
+def _lexical(index: IndexBackend, sentence: str, weights: dict[str, float]) -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
-    term = index.lexical.analyzer.term  # cached per word: each distinct word once
+    term = index.analyzer.term  # cached per word: each distinct word once
     present = {term(w) for w in set(_WORDS.findall(sentence.lower()))}
     return sum(w for t, w in weights.items() if t in present) / total
 
@@ -182,33 +180,29 @@ def _doc_text(c: Candidate) -> str:
 
 
 def sentence_maxsim(
-    index: EmbeddedIndex, text: str, cands: Sequence[Candidate], sents: Sequence[list[Sentence]]
+    index: IndexBackend, text: str, cands: Sequence[Candidate], sents: Sequence[list[Sentence]]
 ) -> list[np.ndarray | None]:
     """Per candidate, the MaxSim of each abstract sentence (NaN where the sentence has no
     stored token), or None when its stored tokens are missing or stale."""
     out: list[np.ndarray | None] = [None] * len(cands)
-    store, offsets_of = index.tokens, None
-    if store is None or not len(store):
+    if not index.status().token_vectors:
         return out
-    encoder = index.encoder
-    offsets_of = getattr(encoder, "token_offsets", None)
+    offsets_of = getattr(index.encoder, "token_offsets", None)
+    if offsets_of is None:
+        return out
     texts = [_doc_text(c) for c in cands]
-    fresh = [i for i, c in enumerate(cands) if index.embedded.get(c.key) == text_hash(texts[i])]
-    if offsets_of is None or not fresh:
-        return out
     q = np.asarray(index.query_tokens(text), np.float32)
-    if not len(q):
+    hashes = [text_hash(t) for t in texts]
+    per_doc = index.token_sims(q, [c.key for c in cands], hashes) if len(q) else out
+    fresh = [i for i, sims in enumerate(per_doc) if sims is not None]
+    if not fresh:
         return out
-    bits, lens = store.doc_bits([cands[i].key for i in fresh])
-    # sign(v).q = 2 bits.q - sum(q), the sign vector scaled by 1/sqrt(d) (as TokenStore.maxsim)
-    ones = np.unpackbits(bits, axis=1, count=store.dim).astype(np.float32)
-    sims = (2.0 * (ones @ q.T) - q.sum(axis=1)) / np.float32(np.sqrt(store.dim))
-    ends = np.cumsum(lens)
     offsets = offsets_of([texts[i] for i in fresh], kind="doc")
     for j, i in enumerate(fresh):
-        if lens[j] == 0 or len(offsets[j]) != lens[j]:
+        doc_sims = per_doc[i]
+        assert doc_sims is not None
+        if len(offsets[j]) != len(doc_sims):
             continue  # vectors from another tokenisation: do not guess
-        doc_sims = sims[ends[j] - lens[j] : ends[j]]
         base = len(cands[i].title) + 2  # the abstract's offset in "title. abstract"
         out[i] = _per_sentence(doc_sims, offsets[j][:, 0] - base, sents[i])
     return out
@@ -232,7 +226,7 @@ def _per_sentence(sims: np.ndarray, starts: np.ndarray, sents: list[Sentence]) -
 
 
 def score_sentences(
-    index: EmbeddedIndex, text: str, cands: Sequence[Candidate], *, maxsim: bool = True
+    index: IndexBackend, text: str, cands: Sequence[Candidate], *, maxsim: bool = True
 ) -> tuple[list[Scored], bool, list[str]]:
     """Every abstract sentence of the candidates with its parts (MaxSim, lexical, rank), not
     yet combined; (sentences, MaxSim known, the question's words that count)."""
@@ -280,7 +274,7 @@ def confidence(best: float, config: AskConfig) -> float:
 
 
 def answer(
-    index: EmbeddedIndex, text: str, cands: Sequence[Candidate], config: AskConfig = DEFAULT_CONFIG
+    index: IndexBackend, text: str, cands: Sequence[Candidate], config: AskConfig = DEFAULT_CONFIG
 ) -> Answer:
     """The extractive answer from retrieved candidates (the eval calls this directly). Without
     usable token vectors the lexical-only configuration applies."""
@@ -300,13 +294,13 @@ def answer(
 
 
 def retrieve(
-    store: Store, index: EmbeddedIndex, question: str, *, mode: Mode, k: int
+    store: Store, index: IndexBackend, question: str, *, mode: Mode, k: int
 ) -> tuple[str, list[Candidate]]:
     """(the question's free text, the top k papers for it with their rows)."""
     parsed = parse_query(question)
     if not parsed.text.strip():
         raise BadQuery("ask a question in words (filters such as cat:cs.CL may come with it)")
-    hits: Hits = index.search(backend_query(parsed), k=k, mode=mode)
+    hits: Hits = index.search(parsed, k=k, mode=mode)
     rows = papers_by_pk(store, hits.keys.tolist(), columns=ASK_COLUMNS)
     cands: list[Candidate] = []
     for key in hits.keys.tolist():
@@ -318,7 +312,7 @@ def retrieve(
 
 def ask(
     store: Store,
-    index: EmbeddedIndex,
+    index: IndexBackend,
     question: str,
     *,
     mode: str = "hybrid+rerank",
@@ -341,9 +335,9 @@ def _label(confidence: float) -> str:
 
 
 def as_dict(
-    index: EmbeddedIndex, question: str, mode: str, result: Answer, seconds: float
+    index: IndexBackend, question: str, mode: str, result: Answer, seconds: float
 ) -> dict[str, Any]:
-    analyzer = index.lexical.analyzer.analyze
+    analyzer = index.analyzer.analyze
     papers: dict[int, dict[str, Any]] = {}
     evidence = []
     for n, s in enumerate(result.evidence, start=1):

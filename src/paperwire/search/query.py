@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NoReturn
 
 from paperwire.days import day_number, day_of
 from paperwire.errors import BadQuery
 from paperwire.index.names import author_tokens
+from paperwire.index.query import Query
 
 MAX_CHARS = 1000
 MAX_TERMS = 64
@@ -86,52 +86,24 @@ def category_token(category: str) -> str:
 # --- the parsed query ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedQuery:
-    """A query, read. Immutable and hashable, so it can key a cache of results.
+# A parsed query is the index's one query type (fields and meaning: paperwire.index.query).
+ParsedQuery = Query
 
-    `text` is the free text and the phrases' words in the order typed (for BM25 and the dense
-    encoder); `must` filter tokens are ANDed; each `any_of` group needs one of its tokens; a
-    paper that has any `none_of` token, or contains a `must_not` word or phrase, is left out;
-    `day_from`/`day_to` bound the listing day, inclusive (None: open).
-    """
 
-    text: str = ""
-    phrases: tuple[str, ...] = ()
-    must: tuple[str, ...] = ()
-    any_of: tuple[tuple[str, ...], ...] = ()
-    must_not: tuple[str, ...] = ()
-    none_of: tuple[str, ...] = ()
-    day_from: int | None = None
-    day_to: int | None = None
-    sort: str = "date"
-
-    @property
-    def filtered(self) -> bool:
-        """Whether anything besides the text narrows the results."""
-        return bool(
-            self.must
-            or self.any_of
-            or self.must_not
-            or self.none_of
-            or self.day_from is not None
-            or self.day_to is not None
-        )
-
-    def to_string(self) -> str:
-        """The canonical query string: `parse_query(q.to_string()) == q`."""
-        parts = _render_text(self.text, self.phrases)
-        parts += [f'-"{w}"' if _needs_quotes(w) else f"-{w}" for w in self.must_not]
-        parts += list(self.must)
-        parts += [_render_group(group, "") for group in self.any_of]
-        cats = tuple(t for t in self.none_of if t.startswith("cat:"))
-        parts += [f"-{t}" for t in self.none_of if not t.startswith("cat:")]
-        if cats:
-            parts.append(_render_group(cats, "-"))
-        parts += _render_days(self.day_from, self.day_to)
-        if self.sort != _default_sort(self.text):
-            parts.append(f"sort:{self.sort}")
-        return " ".join(parts)
+def query_string(q: Query) -> str:
+    """The canonical query string: `parse_query(query_string(q)) == q`."""
+    parts = _render_text(q.text, q.phrases)
+    parts += [f'-"{w}"' if _needs_quotes(w) else f"-{w}" for w in q.must_not]
+    parts += list(q.must)
+    parts += [_render_group(group, "") for group in q.any_of]
+    cats = tuple(t for t in q.none_of if t.startswith("cat:"))
+    parts += [f"-{t}" for t in q.none_of if not t.startswith("cat:")]
+    if cats:
+        parts.append(_render_group(cats, "-"))
+    parts += _render_days(q.day_from, q.day_to)
+    if q.sort != _default_sort(q.text):
+        parts.append(f"sort:{q.sort}")
+    return " ".join(parts)
 
 
 def parse_query(query: str) -> ParsedQuery:

@@ -49,25 +49,19 @@ class SearchResult:
         }
 
 
-def backend_query(parsed: ParsedQuery) -> Query:
-    """The index's view of a parsed query."""
-    return Query(
-        text=parsed.text,
-        phrases=list(parsed.phrases),
-        must=list(parsed.must),
-        any_of=[list(g) for g in parsed.any_of],
-        must_not=[*parsed.must_not, *parsed.none_of],
-        day_from=parsed.day_from,
-        day_to=parsed.day_to,
-        sort="date" if parsed.sort == "date" else "relevance",
-    )
-
-
 def check_mode(mode: str, *, allowed: tuple[Mode, ...] = USER_MODES) -> Mode:
     for known in allowed:
         if mode == known:
             return known
     raise BadQuery(f"search mode {mode!r} is not one of: {', '.join(allowed)}")
+
+
+def rank(
+    index: IndexBackend, query: Query, *, k: int, mode: str, modes: tuple[Mode, ...] = USER_MODES
+) -> Hits:
+    """The index's ranking of a query, as `search` asks for it; with no store, so that
+    `paperwire eval beir` and `bench search` measure the call users' searches make."""
+    return index.search(query, k=k, mode=check_mode(mode, allowed=modes))
 
 
 def _check_page(page: int, per_page: int) -> None:
@@ -101,9 +95,7 @@ def search(
     _check_page(page, per_page)
     want = page * per_page
     by_text = bool(parsed.text.strip()) and parsed.sort != "date"
-    hits = index.search(
-        backend_query(parsed), k=want + THIN_PENALTY if by_text else want, mode=check_mode(mode)
-    )
+    hits = rank(index, parsed, k=want + THIN_PENALTY if by_text else want, mode=mode)
     if by_text:
         hits = demote_thin(store, hits, want)
     start = (page - 1) * per_page
@@ -130,8 +122,7 @@ def demote_thin(store: Store, hits: Hits, k: int) -> Hits:
 
 
 def _analyzer(index: IndexBackend) -> Any:
-    lexical = getattr(index, "lexical", None)
-    return lexical.analyzer.analyze if lexical is not None else None
+    return index.analyzer.analyze
 
 
 def hydrate(
@@ -183,7 +174,5 @@ def similar(
     basis = list(papers_by_pk(store, list(pks.values())).values())
     joined = " ".join(f"{p['title']}. {p['abstract']}" for p in basis)
     parsed = parse_query(filters)
-    hits = index.similar(
-        keys=list(pks.values()), text=(text or joined).strip(), k=k, query=backend_query(parsed)
-    )
+    hits = index.similar(keys=list(pks.values()), text=(text or joined).strip(), k=k, query=parsed)
     return hydrate(store, hits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,18 @@ def _alembic_config() -> Config:
     return cfg
 
 
+# Alembic's `op` and `context` are module globals: two threads migrating at once (the index
+# follower and a web worker of one `paperwire serve` process) would trip over each other.
+_MIGRATING = threading.Lock()
+
+
 def migrate(engine: Engine) -> bool:
     """Bring the schema to the newest migration; True when something was applied."""
+    with _MIGRATING:
+        return _migrate(engine)
+
+
+def _migrate(engine: Engine) -> bool:
     cfg = _alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:

@@ -21,6 +21,7 @@ from sqlalchemy.sql import ColumnElement
 from paperwire.errors import NotFound, RecordsRefused
 from paperwire.records import PaperRecord, parse_arxiv_id
 from paperwire.store import merge
+from paperwire.store.changes import next_change
 from paperwire.store.checkpoints import save_checkpoint
 from paperwire.store.db import Store, lock_paper_writers
 from paperwire.store.schema import paper_aliases, paper_categories, papers
@@ -28,7 +29,8 @@ from paperwire.store.schema import paper_aliases, paper_categories, papers
 MAX_ID_CHARS = 256  # no paper id is longer
 
 CHUNK = 500  # ids per IN (...) list: far below every dialect's parameter limit
-MUTABLE = [c.name for c in papers.columns if c.name not in ("pk", "first_seen", "modified")]
+STAMPS = ("pk", "first_seen", "modified", "change_seq")  # set by the write itself
+MUTABLE = [c.name for c in papers.columns if c.name not in STAMPS]
 
 
 class Outcome(enum.StrEnum):
@@ -150,9 +152,13 @@ def _pks_by_id(conn: Connection, ids: list[str]) -> dict[str, int]:
 def _write(conn: Connection, rows: list[merge.Row], now: datetime) -> None:
     new = [r for r in rows if r.get("_new")]
     changed = [r for r in rows if r.get("_dirty") and not r.get("_new")]
+    if not new and not changed:
+        return
+    seq = next_change(conn)  # under the writer lock: change numbers follow commit order
+    stamps = {"first_seen": now, "modified": now, "change_seq": seq}
     _unique_ids(conn, new)
     if new:
-        values = [{k: r[k] for k in MUTABLE} | {"first_seen": now, "modified": now} for r in new]
+        values = [{k: r[k] for k in MUTABLE} | stamps for r in new]
         # A plain executemany, then the pks by id: an ordered RETURNING makes SQLite insert one
         # row per statement, which was a third of the ingest's time.
         conn.execute(insert(papers), values)
@@ -168,7 +174,8 @@ def _write(conn: Connection, rows: list[merge.Row], now: datetime) -> None:
             update(papers)
             .where(papers.c.pk == bindparam("b_pk"))
             .values(
-                {k: bindparam(f"b_{k}") for k in MUTABLE} | {"modified": bindparam("b_modified")}
+                {k: bindparam(f"b_{k}") for k in MUTABLE}
+                | {"modified": bindparam("b_modified"), "change_seq": seq}
             )
         )
         conn.execute(upd, params)
@@ -237,7 +244,7 @@ def _upsert(
 
 # --- reading ---------------------------------------------------------------------------------
 
-PUBLIC = [c for c in papers.columns if c.name not in ("pk", "title_key")]
+PUBLIC = [c for c in papers.columns if c.name not in ("pk", "title_key", "change_seq")]
 listing_day: ColumnElement[date] = func.coalesce(papers.c.announced, papers.c.submitted)
 
 

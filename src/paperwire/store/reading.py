@@ -1,4 +1,4 @@
-"""Reads for the index and search layers: papers in bulk by modification time, and by pk."""
+"""Reads for the index and search layers: papers in bulk by store change, and by pk."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from paperwire.store.changes import iter_changed, latest_change
 from paperwire.store.db import Store
 from paperwire.store.papers import CHUNK, PUBLIC, listing_day
 from paperwire.store.schema import papers
@@ -26,24 +27,13 @@ INDEX_COLUMNS = [
 
 
 def iter_for_index(
-    store: Store, *, since: datetime | None = None, batch: int = 2000
+    store: Store, *, after: int = 0, upto: int | None = None, batch: int = 2000
 ) -> Iterator[list[dict[str, Any]]]:
-    """Papers modified at or after `since` (all when None), in pk order, a batch at a time.
-
-    `at or after`: rows written in the same instant as the watermark are re-read, never missed.
-    """
-    last_pk = -1
-    while True:
-        stmt = select(*INDEX_COLUMNS).where(papers.c.pk > last_pk)
-        if since is not None:
-            stmt = stmt.where(papers.c.modified >= since)
-        stmt = stmt.order_by(papers.c.pk).limit(batch)
-        with store.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(stmt)]
-        if not rows:
-            return
-        yield rows
-        last_pk = rows[-1]["pk"]
+    """Papers written in store changes after `after` up to `upto` (all papers by default), in
+    pk order, a batch at a time (see store.changes: change numbers follow commit order)."""
+    if upto is None:
+        upto = latest_change(store)
+    yield from iter_changed(store, INDEX_COLUMNS, after=after, upto=upto, batch=batch)
 
 
 def store_watermark(store: Store) -> tuple[int, datetime | None]:
@@ -84,12 +74,3 @@ def pks_for_ids(store: Store, ids: Sequence[str]) -> dict[str, int]:
         except NotFound:
             continue
     return out
-
-
-def count_modified_since(store: Store, since: datetime | None) -> int:
-    """Papers modified after `since` (all papers when None): how far an index lags."""
-    stmt = select(func.count()).select_from(papers)
-    if since is not None:
-        stmt = stmt.where(papers.c.modified > since)
-    with store.engine.connect() as conn:
-        return int(conn.scalar(stmt) or 0)

@@ -49,11 +49,16 @@ papers = Table(
     Column("sources", JSON, nullable=False),  # sorted source names
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("modified", DateTime(timezone=True), nullable=False),
+    # The store's change counter when this row was last written (see store/changes.py): what
+    # `index update` reads, in commit order, where `modified` (taken before the writer lock)
+    # is not.
+    Column("change_seq", Integer, nullable=False, server_default="0"),
     Index("ix_papers_doi", "doi"),
     Index("ix_papers_title_key", "title_key"),
     Index("ix_papers_announced", "announced"),
     Index("ix_papers_submitted", "submitted"),
     Index("ix_papers_modified", "modified"),
+    Index("ix_papers_change_seq", "change_seq"),
 )
 
 paper_categories = Table(
@@ -302,4 +307,27 @@ comment_reports = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("reason", Text, nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
+)
+
+
+# --- index sync state (store/changes.py) -------------------------------------------------------
+
+# Named counters bumped under the paper writers' lock: "papers" is the newest change_seq given.
+change_seq = Table(
+    "change_seq",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+# What each index backend has applied of the store: any host reads how far an index lags.
+index_applied = Table(
+    "index_applied",
+    metadata,
+    Column("backend", String(255), primary_key=True),  # "embedded", "milvus://host:port/coll"
+    Column("instance", String(64), nullable=False),  # the index data's id (a rebuilt one: anew)
+    Column("seq", Integer, nullable=False),  # every change up to this one is in the index
+    Column("papers_indexed", Integer, nullable=False),
+    Column("papers_embedded", Integer, nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
 )

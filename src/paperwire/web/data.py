@@ -24,7 +24,7 @@ from paperwire.ops import metrics
 from paperwire.pipeline.status import steps_status
 from paperwire.search.ask import ask
 from paperwire.search.generate import ChatConfig, generate
-from paperwire.search.query import ParsedQuery
+from paperwire.search.query import ParsedQuery, query_string
 from paperwire.search.service import (
     MAX_RESULTS,
     MAX_SIMILAR,
@@ -491,7 +491,7 @@ def search_page(
     data["searched"] = True
     data["filters"] = describe_filters(result.parsed)
     data["sorts"] = {
-        s: dataclasses.replace(result.parsed, sort=s).to_string() for s in ("relevance", "date")
+        s: query_string(dataclasses.replace(result.parsed, sort=s)) for s in ("relevance", "date")
     }
     data["hits"] = _papers(result.hits)
     data["pagination"] = pagination(page, per_page, result.total, last_page=MAX_RESULTS // per_page)
@@ -535,9 +535,8 @@ def ask_page(
 def embedding_coverage(site: Site, mode: str) -> dict[str, int] | None:
     """While embeddings are still being computed (a fresh demo, a big ingest), how many of the
     indexed papers the semantic part of the search covers; None when all are, or for BM25."""
-    index = site.index
-    indexed = len(index.lexical)
-    embedded = len(index.dense) if index.dense is not None else 0
+    status = site.index.status()
+    indexed, embedded = status.papers_indexed, status.papers_embedded
     if mode == "bm25" or embedded >= indexed:
         return None
     return {"papers_embedded": embedded, "papers_indexed": indexed}
@@ -587,7 +586,9 @@ def status_page(site: Site) -> dict[str, Any]:
             "papers_embedded": status["papers_embedded"],
             "embedded_fraction": status["embedded_fraction"],
             "encoder": status["encoder"],
-            "watermark": status["watermark"],
+            "backend": status["backend"],
+            "store_seq": status["store_seq"],
+            "applied_seq": status["applied_seq"],
             "lags_store_by": status["lags_store_by"],
             "up_to_date": status["up_to_date"],
             "reloads": site.reloads,

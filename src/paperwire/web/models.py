@@ -138,7 +138,9 @@ class IndexInfo(BaseModel):
     papers_embedded: int
     embedded_fraction: float
     encoder: str | None
-    watermark: str | None
+    backend: str = Field(description="The index backend: embedded, or the Milvus URL.")
+    store_seq: int = Field(description="The store's newest change number.")
+    applied_seq: int = Field(description="The newest store change the index has applied.")
     lags_store_by: int
     up_to_date: bool
     reloads: int

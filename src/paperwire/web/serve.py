@@ -34,9 +34,18 @@ _settings: Settings | None = None
 SECRET_ENV = ("PAPERWIRE_SECRET_KEY", "PAPERWIRE_SMTP_PASSWORD", "PAPERWIRE_DATABASE_URL")
 
 
+def embedded_writer(settings: Settings) -> bool:
+    """Whether this `paperwire serve` writes the index (from its main process, never from a web
+    process): with the embedded index, it is the one machine's index writer; with a shared
+    index (Milvus) serve hosts are stateless readers and `paperwire worker` writes."""
+    from paperwire.index.location import parse_index
+
+    return parse_index(settings.index).kind == "embedded"
+
+
 def bring_index_up_to_date(settings: Settings) -> dict[str, int | float]:
-    """Index what the store has that the index lacks, once, before any worker starts: the web
-    processes only read the index (and reload it when the CLI updates it)."""
+    """Index what the store has that the index lacks, once, before any web process starts: the
+    web processes only read the index (and reload it when the follower updates it)."""
     from paperwire.index.base import IndexFormatError
     from paperwire.index.manager import open_index, update_index
     from paperwire.store import open_store
@@ -155,7 +164,8 @@ def run(
     check_port(host, port)
     if workers > 1:
         shared_metrics_folder(settings)  # before anything imports prometheus_client
-    if update_index:
+    writer = embedded_writer(settings)
+    if update_index and writer:
         bring_index_up_to_date(settings)
     settings_json = settings.model_dump_json()
     for name in SECRET_ENV:  # read into `settings` already; no child need inherit them
@@ -166,9 +176,12 @@ def run(
     # after the day's harvest (the scheduler would not wait for it).
     from paperwire.digest.scheduler import start_scheduler
     from paperwire.pipeline import Worker
+    from paperwire.pipeline.follower import IndexFollower
 
     background: Worker | DigestScheduler | None
     background = Worker(settings).start() if settings.serve_worker else start_scheduler(settings)
+    # Papers submitted on the site reach the index through this follower (or the worker's).
+    follower = IndexFollower(settings).start() if writer and not settings.serve_worker else None
     try:
         try:
             _run_servers(host, port, workers, settings_json)
@@ -177,6 +190,8 @@ def run(
                 raise
             raise _bind_error(host, port, exc) from None  # taken since check_port
     finally:
+        if follower is not None:
+            follower.stop()
         if background is not None:
             background.stop()
 

@@ -1,8 +1,10 @@
 """What every request reads: the settings, the store and the search index, opened once.
 
-The index is reloaded when its `state.json` changes (an `index update` or `index embed` run by
-the CLI next to the server): at most one stat() every `check_every` seconds, and the reload
-happens in one request's thread while the others keep using the index they have.
+A web process only reads the index (`paperwire serve` hosts are stateless readers: the index
+follower or the worker writes it). It is reloaded when the backend's `version()` token changes
+(an update applied by the follower, an `index embed`): at most one look every `check_every`
+seconds, and the reload happens in one request's thread while the others keep using the index
+they have.
 """
 
 from __future__ import annotations
@@ -15,20 +17,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 
 from paperwire.errors import Unavailable
+from paperwire.index.backend import IndexBackend
 from paperwire.index.base import IndexFormatError
 from paperwire.index.embedded import EmbeddedIndex
-from paperwire.index.manager import index_folder, open_index
+from paperwire.index.manager import index_folder, open_backend
 from paperwire.settings import Settings
 from paperwire.store import Store, open_store
 
 log = logging.getLogger(__name__)
-CHECK_EVERY = 5.0  # seconds between looks at state.json
+CHECK_EVERY = 5.0  # seconds between looks at the index's version token
 # What the public sees of a damaged index (the log has the file and the error).
 INDEX_DAMAGED = (
     "search is unavailable: the search index is damaged; the site's operator must run "
@@ -41,10 +43,9 @@ class Site:
         self.settings = settings
         self.check_every = check_every
         self.store: Store = open_store(settings)
-        self._state_file: Path = index_folder(settings) / "state.json"
-        self._mtime = self._state_mtime()
         self.index_problem: str | None = None  # set while serving without a usable index
-        self._index: EmbeddedIndex = self._open_or_degraded()
+        self._index: IndexBackend = self._open_or_degraded()
+        self._version = self._index.version()
         self._checked = time.monotonic()
         self._reloading = threading.Lock()
         self.reloads = 0
@@ -54,49 +55,44 @@ class Site:
     def close(self) -> None:
         self.store.close()
 
-    def _open_or_degraded(self) -> EmbeddedIndex:
+    def _open_or_degraded(self) -> IndexBackend:
         """The saved index; a damaged one gives an empty index and `index_problem`, so that the
         site still serves its lists and papers (search says it is down) until `paperwire index
         build` rewrites the index, which the reload below then picks up."""
         try:
-            index = open_index(self.settings)
+            index = open_backend(self.settings)
         except IndexFormatError as exc:
             log.error("serving without search: %s", exc)
             self.index_problem = INDEX_DAMAGED
-            return EmbeddedIndex(None, encoder_spec=self.settings.encoder)
+            # An empty index in the same folder: its version() moves when a rebuild is saved.
+            return EmbeddedIndex(index_folder(self.settings), encoder_spec=self.settings.encoder)
         self.index_problem = None
         return index
 
-    def _state_mtime(self) -> float | None:
-        try:
-            return self._state_file.stat().st_mtime_ns / 1e9
-        except OSError:
-            return None
-
     @property
-    def index(self) -> EmbeddedIndex:
-        """The search index, reloaded first if its state changed on disk since it was read."""
+    def index(self) -> IndexBackend:
+        """The search index, reloaded first if its version changed since it was read."""
         now = time.monotonic()
         if now - self._checked >= self.check_every:
             self._checked = now
-            mtime = self._state_mtime()
+            version = self._index.version()
             # Non-blocking: a request that finds a reload under way uses the current index.
-            if mtime != self._mtime and self._reloading.acquire(blocking=False):
+            if version != self._version and self._reloading.acquire(blocking=False):
                 try:
-                    self._index = open_index(self.settings)
+                    self._index = open_backend(self.settings)
                     self.index_problem = None
-                    self._mtime = mtime  # read before opening: a write during it reloads again
+                    self._version = version  # read before opening: a write during it reloads
                     self.reloads += 1
                     self._cache.clear()
                     release_memory()
-                    log.info("search index reloaded (state.json changed)")
+                    log.info("search index reloaded (its version changed)")
                 except Exception:  # a half-replaced part: keep serving the old index, retry
                     log.exception("could not reload the search index; keeping the one loaded")
                 finally:
                     self._reloading.release()
         return self._index
 
-    def search_index(self) -> EmbeddedIndex:
+    def search_index(self) -> IndexBackend:
         """The index for a search: Unavailable (503) while the index is damaged."""
         index = self.index  # first: a rebuilt index is picked up here
         if self.index_problem:

@@ -7,8 +7,8 @@ phrases verified best first on the forward index).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from paperwire.index.base import (
     top_k,
 )
 from paperwire.index.lexical.segments import EMPTY_U32, Segment, token_positions
+from paperwire.index.query import Query
 
 if TYPE_CHECKING:
     from paperwire.index.lexical.index import LexicalIndex
@@ -26,26 +27,8 @@ _PHRASE_BLOCK = 512  # candidates verified per step, best first
 _PHRASE_EXACT_DOCS, _PHRASE_EXACT_TOKENS = 4096, 300_000
 
 
-@dataclass(slots=True)
-class LexQuery:
-    """What to look for. `text` is OR'ed and BM25F-scored; everything else only filters.
-
-    Filter tokens look like `cat:cs.lg`, `author:zeng`, `author:xianming-zeng`, `year:2025`,
-    `has:code`; an entry without a colon is a word, analysed like text (in `must` every one of
-    its terms is required, in `must_not` any of them excludes)."""
-
-    text: str = ""
-    phrases: list[str] = field(default_factory=list)  # consecutive in title or in abstract
-    must: list[str] = field(default_factory=list)  # all required
-    any_of: list[list[str]] = field(default_factory=list)  # one of each inner list required
-    must_not: list[str] = field(default_factory=list)
-    day_from: int | None = None  # inclusive, days since 1970-01-01
-    day_to: int | None = None
-    sort: Literal["relevance", "date"] = "relevance"
-
-    def __post_init__(self) -> None:
-        if self.sort not in ("relevance", "date"):
-            raise ValueError(f"sort must be 'relevance' or 'date', not {self.sort!r}")
+# The one query type (paperwire.index.query); the name stays for the lexical index's callers.
+LexQuery = Query
 
 
 @dataclass(slots=True)
@@ -107,7 +90,7 @@ class Search:
 
     def _has_filters(self) -> bool:
         q = self.q
-        return bool(q.must or q.any_of or q.must_not or self.allow is not None) or (
+        return bool(q.must or q.any_of or q.excluded or self.allow is not None) or (
             q.day_from is not None or q.day_to is not None
         )
 
@@ -140,9 +123,9 @@ class Search:
             mask = _and(mask, (seg.day >= lo) & (seg.day <= hi))
         if self.allow is not None:
             mask = _and(mask, _ords_mask(seg.n, seg.ordinals(self.allow)))
-        if q.must_not:
+        if q.excluded:
             mask = np.ones(seg.n, bool) if mask is None else mask
-            for token in q.must_not:
+            for token in q.excluded:
                 for ords in self._token_ords(seg, token, every=False):
                     mask[ords] = False
         if mask is None:
