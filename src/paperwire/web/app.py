@@ -149,6 +149,7 @@ def make_templates() -> Jinja2Templates:
     env.globals.update(
         paper_url=urls.paper_url,
         list_url=urls.list_url,
+        list_page_url=urls.list_page_url,
         feed_url=urls.feed_url,
         search_url=urls.search_url,
         version=__version__,
