@@ -61,15 +61,16 @@ class ListOptions:
     rules: bool = True  # apply the user's saved keyword rules
     explicit: bool = False  # the order came from the URL (so it is remembered)
 
-    def query(self, *, order: str | None = None, drop: str | None = None) -> str:
-        """The URL query keeping these options (`order` replaced, category `drop` removed)."""
+    def query(self, *, order: str | None = None, **changes: Any) -> str:
+        """The URL query keeping these options, with `order` or other fields changed."""
+        o = dataclasses.replace(self, **changes) if changes else self
         pairs: list[tuple[str, str]] = []
-        if order or self.explicit:  # else the cookie (or the default) gives it again
-            pairs.append(("order", order or self.order))
-        pairs += [("cat", c) for c in self.categories if c != drop]
-        if self.has_code:
+        if order or o.explicit:  # else the cookie (or the default) gives it again
+            pairs.append(("order", order or o.order))
+        pairs += [("cat", c) for c in o.categories]
+        if o.has_code:
             pairs.append(("code", "1"))
-        if not self.rules:
+        if not o.rules:
             pairs.append(("rules", "off"))
         return urlencode(pairs)
 
@@ -221,14 +222,13 @@ def chips(
     for name in names:
         on = name in options.categories
         cats = [c for c in options.categories if c != name] if on else [*options.categories, name]
-        toggled = dataclasses.replace(options, categories=tuple(cats))
         out.append(
             {
                 "category": name,
                 "label": category_label(name),
                 "papers": counts.get(name),
                 "on": on,
-                "query": toggled.query(),
+                "query": options.query(categories=tuple(cats)),
             }
         )
     return out
