@@ -55,7 +55,7 @@ TOPICS = {
     "quantum": "qubit entanglement superconducting decoherence photon gate fidelity spin",
 }
 MARKER = "zeolite"  # in two robot papers of the latest day: the exclude rule's keyword
-LIKED = ["2607.00081", "2607.00082", "2607.00083"]  # quantum papers of an earlier day
+LIKED = ["2607.00085", "2607.00086", "2607.00087"]  # quantum papers of the day before
 
 
 def _corpus() -> list[Any]:
@@ -208,7 +208,9 @@ def test_onboarding_for_you_and_an_exclude_rule_down_to_the_digest(
         assert sorted(ordered) == listing_order and ordered != listing_order
         assert {_topic(i) for i in ordered[:PER_DAY]} == {"quantum"}
         reasons = page.locator("ol.papers > li p.reason").all_inner_texts()
-        assert len(reasons) == len(ordered) and all(r.startswith("Why: close to “") for r in reasons)
+        assert len(reasons) == len(ordered) and all(
+            r.startswith("Why: close to “") for r in reasons
+        )
         tab.shot("03-for-you-ordered")
 
         # 4. An exclude rule hides the matching papers, and the list says so.

@@ -10,9 +10,10 @@
   raises NotImplementedError).
 
 The user's saved keyword rules (include/exclude, store/rules.py) apply to every section, as on
-their lists. Each paper at most once per subscriber: papers already mailed (or waiting in an unsent digest)
-are left out, and a paper in two sections is shown in the first only. A `DigestBuilder` serves a
-whole run: trending and each (query, since) search are computed once, paper rows read once.
+their lists. Each paper at most once per subscriber: papers already mailed (or waiting in an
+unsent digest) are left out, and a paper in two sections is shown in the first only. A
+`DigestBuilder` serves a whole run: trending and each (query, since) search are computed once,
+paper rows read once.
 """
 
 from __future__ import annotations

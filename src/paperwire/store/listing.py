@@ -21,6 +21,7 @@ from paperwire.store.schema import paper_categories, paper_signals, papers, vote
 Order = Literal["newest", "recency"]
 _S = TypeVar("_S", bound=Select)
 
+
 def _where(
     stmt: _S,
     *,

@@ -124,8 +124,7 @@ def set_categories(store: Store, user_id: int, categories: Sequence[str]) -> lis
         )
         if picked:
             rows = [
-                {"user_id": user_id, "kind": "category", "value": c, "created": now}
-                for c in picked
+                {"user_id": user_id, "kind": "category", "value": c, "created": now} for c in picked
             ]
             conn.execute(insert(user_rules), rows)
     return picked

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, insert, select
 
 from paperwire.store.db import Store
 from paperwire.store.schema import paper_signals, papers
@@ -68,7 +68,9 @@ def signals_by_id(store: Store, paper_ids: Sequence[str]) -> dict[str, list[Sign
     if not paper_ids:
         return found
     stmt = (
-        select(papers.c.id, paper_signals.c.source, paper_signals.c.upvotes, paper_signals.c.submitter)
+        select(
+            papers.c.id, paper_signals.c.source, paper_signals.c.upvotes, paper_signals.c.submitter
+        )
         .join(papers, papers.c.pk == paper_signals.c.paper_pk)
         .where(papers.c.id.in_(list(dict.fromkeys(paper_ids))))
         .order_by(papers.c.id, paper_signals.c.upvotes.desc(), paper_signals.c.source)

@@ -136,7 +136,7 @@ def ordered_rows(
     store = site.store
     rules = get_rules(store, user_id) if user_id is not None else None
     filters = list_filter(options, rules)
-    span = {"first": first, "last": last, "category": category}
+    span: dict[str, Any] = {"first": first, "last": last, "category": category}
     hidden = 0
     if rules is not None and rules.keywords and options.rules:
         unruled = ListFilter(options.categories, options.has_code)
@@ -156,11 +156,11 @@ def ordered_rows(
     if options.order == "foryou":
         ranked, reasons, scores = _for_you(site, user_id, rules, ranked, start, per_page, result)
     chosen = ranked[start : start + per_page]
-    rows = papers_by_pk(store, [i.pk for i in chosen])
+    by_pk = papers_by_pk(store, [i.pk for i in chosen])
     papers = []
     for item in chosen:
-        if item.pk in rows:
-            view = views([rows[item.pk]])[0]
+        if item.pk in by_pk:
+            view = views([by_pk[item.pk]])[0]
             view["top_score"] = round(top_score(item), 4)
             if item.pk in reasons:
                 view["reason"] = reasons[item.pk]

@@ -90,7 +90,9 @@ class ListQuery:
     def __init__(
         self,
         request: Request,
-        order: Annotated[str | None, Query(max_length=16, description="top, all or foryou.")] = None,
+        order: Annotated[
+            str | None, Query(max_length=16, description="top, all or foryou.")
+        ] = None,
         cat: Annotated[list[str] | None, Query(description="Category chips (any of).")] = None,
         code: Annotated[int, Query(ge=0, le=1, description="1: papers with code only.")] = 0,
         rules: Annotated[str | None, Query(max_length=3, description="off: no rules.")] = None,

@@ -51,7 +51,13 @@ def _see_other(url: str) -> RedirectResponse:
 
 
 def _filters_page(
-    request: Request, site: Site, user: User, *, error: str = "", keyword: str = "", status: int = 200
+    request: Request,
+    site: Site,
+    user: User,
+    *,
+    error: str = "",
+    keyword: str = "",
+    status: int = 200,
 ) -> Response:
     context = {
         "rules": user_rules.get_rules(site.store, user.id),
