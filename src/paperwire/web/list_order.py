@@ -37,6 +37,7 @@ ORDER_COOKIE = "pw_order"
 MAX_CHIPS = 12  # categories offered as chips: the list's most common ones
 MAX_CATEGORIES = 20  # picked at once (in the URL)
 CODE_WEIGHT = 0.5
+CHIPS_TTL = 60.0  # seconds a list's category chips are kept
 
 TOP_FORMULA = (
     "score = V + ln(1 + H) + 0.5 × C, where V = upvotes on this site, H = upvotes on other "
@@ -214,7 +215,13 @@ def chips(
 ) -> list[dict[str, Any]]:
     """The category chips of a list: its most common categories plus any picked, each with
     whether it is on and the URL that toggles it."""
-    found = listing.categories_in_range(site.store, first=first, last=last, limit=MAX_CHIPS)
+    # Kept a minute per range: a list's categories change only when papers arrive, and
+    # grouping a week's categories costs more than the rest of the list's queries.
+    found = site.cached(
+        f"chips:{first}:{last}",
+        lambda: listing.categories_in_range(site.store, first=first, last=last, limit=MAX_CHIPS),
+        ttl=CHIPS_TTL,
+    )
     names = [c for c, _ in found]
     names += [c for c in options.categories if c not in names]
     counts = dict(found)
