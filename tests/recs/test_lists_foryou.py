@@ -396,3 +396,18 @@ def test_page_weight_of_the_new_pages(client: TestClient, settings: Settings, st
             len(gzip.compress(client.get(a).content)) for a in assets
         )
         assert sent <= 60 * 1024, (url, sent)
+
+
+def test_trending_takes_the_filters(client: TestClient, settings: Settings, store: Store) -> None:
+    uid = create_user(store, "voter@example.org")[0].id
+    for n in (1, 41, 121):  # protein, galaxy, robot
+        vote(store, uid, pk_of(store, n))
+    assert {1, 41, 121} <= set(numbers(client.get("/trending?period=week").text))
+    page = client.get("/trending?period=week&cat=astro-ph.GA&cat=cs.RO").text
+    assert {41, 121} <= set(numbers(page))
+    assert {topic_of(n) for n in numbers(page)} == {"galaxy", "robot"}
+    assert "period=week&amp;cat=astro-ph.GA" in page  # the chips keep the period
+    assert set(numbers(client.get("/trending?period=week&code=1").text)) <= {CODE}
+    # With no votes in the period (a day long ago is not the window: use the recency list).
+    fallback = client.get("/trending?period=day&cat=cs.CL")
+    assert fallback.status_code == 200

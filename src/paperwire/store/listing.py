@@ -130,6 +130,17 @@ def rank_inputs(
         ]
 
 
+def keep_pks(store: Store, pks: list[int], filters: ListFilter) -> set[int]:
+    """Those of `pks` that `filters` keeps (a ranked list narrowed: trending), a query per
+    500 pks."""
+    kept: set[int] = set()
+    with store.engine.connect() as conn:
+        for i in range(0, len(pks), 500):
+            stmt = filtered(select(papers.c.pk).where(papers.c.pk.in_(pks[i : i + 500])), filters)
+            kept.update(int(pk) for (pk,) in conn.execute(stmt))
+    return kept
+
+
 def categories_in_range(
     store: Store, *, first: date | None, last: date | None, limit: int = 12
 ) -> list[tuple[str, int]]:

@@ -153,6 +153,7 @@ def make_templates() -> Jinja2Templates:
         paper_url=urls.paper_url,
         list_url=urls.list_url,
         list_page_url=urls.list_page_url,
+        list_query_url=urls.list_query_url,
         feed_url=urls.feed_url,
         search_url=urls.search_url,
         version=__version__,

@@ -51,6 +51,7 @@ TRENDING_TITLES = {
     "month": "Trending this month (last 30 days)",
 }
 MIN_YEAR, MAX_YEAR = 1000, 9998
+TRENDING_FILTERED = 10_000  # trending papers ranked before a filter narrows them
 
 # Trending: community votes with a time decay (paperwire.community.trending), documented on
 # the page, in the API and in the README; a recency score while a period has no votes.
@@ -198,6 +199,7 @@ def _listing(
             per_page=per_page,
             options=options,
             user_id=user_id,
+            order=order,
         )
     store = site.store
     total = listing.count_range(store, first=first, last=last, category=category)
@@ -240,6 +242,7 @@ def _filtered_listing(
     per_page: int,
     options: ListOptions,
     user_id: int | None,
+    order: listing.Order = "newest",
 ) -> dict[str, Any]:
     if kind not in list_order.ORDERED_KINDS:  # the orders are offered on day and week lists
         options = dataclasses.replace(options, order="all")
@@ -253,6 +256,7 @@ def _filtered_listing(
         page=page,
         per_page=per_page,
         views=_papers,
+        base_order=order,
     )
     return {
         "kind": kind,
@@ -428,7 +432,13 @@ def categories_page(site: Site) -> dict[str, Any]:
 
 
 def trending_page(
-    site: Site, *, period: str = "week", page: int = 1, per_page: int = PER_PAGE
+    site: Site,
+    *,
+    period: str = "week",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """Trending over the last day, week (7 days) or month (30 days), ending now: papers ranked
     by `TRENDING_FORMULA` (each with its `score` and its `votes` in the period). A period
@@ -437,9 +447,18 @@ def trending_page(
     check_period(period)
     offset = (page - 1) * per_page
     now = datetime.now(UTC)
-    ranked, total = trending(site.store, period=period, limit=per_page, offset=offset, now=now)
-    if total == 0:
-        return _recency_trending(site, period=period, page=page, per_page=per_page)
+    rule = list_order.page_filter(site, options, user_id)
+    if rule:  # rank everything that scores, then narrow it (one query per 500 papers)
+        ranked, total = trending(site.store, period=period, limit=TRENDING_FILTERED, now=now)
+        kept = listing.keep_pks(site.store, [pk for pk, _ in ranked], rule) if total else set()
+        ranked = [(pk, score) for pk, score in ranked if pk in kept]
+        total, ranked = len(ranked), ranked[offset : offset + per_page]
+    else:
+        ranked, total = trending(site.store, period=period, limit=per_page, offset=offset, now=now)
+    if total == 0 and not rule:
+        return _recency_trending(
+            site, period=period, page=page, per_page=per_page, options=options, user_id=user_id
+        )
     pages = pagination(page, per_page, total)
     start, end = trending_window(period, now=now)
     pks = [pk for pk, _ in ranked]
@@ -465,10 +484,18 @@ def trending_page(
         "note": TRENDING_NOTE,
         "papers": papers,
         "pagination": pages,
-    }
+    } | list_order.controls(site, options, user_id, first=start.date(), last=end.date())
 
 
-def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> dict[str, Any]:
+def _recency_trending(
+    site: Site,
+    *,
+    period: str,
+    page: int,
+    per_page: int,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
+) -> dict[str, Any]:
     last = listing.latest_listing_day(site.store)
     first = last - timedelta(days=PERIODS[period] - 1) if last else None
     data = _listing(
@@ -481,6 +508,8 @@ def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> d
         page=page,
         order="recency",
         per_page=per_page,
+        options=options,
+        user_id=user_id,
     )
     data["note"] = TRENDING_FALLBACK_NOTE
     return data

@@ -131,6 +131,7 @@ def ordered_rows(
     page: int,
     per_page: int,
     views: Any,
+    base_order: listing.Order = "newest",
 ) -> OrderedPage:
     """One page of the list in `options`' order with its filters; `views(rows)` turns stored
     rows into the page's paper dicts."""
@@ -147,7 +148,9 @@ def ordered_rows(
     start = (page - 1) * per_page
     if options.order == "all":
         total = listing.count_range(store, **span, filters=filters)
-        rows = listing.list_range(store, **span, filters=filters, limit=per_page, offset=start)
+        rows = listing.list_range(
+            store, **span, filters=filters, order=base_order, limit=per_page, offset=start
+        )
         return OrderedPage(total, views(rows), hidden_by_rules=hidden)
     items = listing.rank_inputs(store, **span, filters=filters)
     result = OrderedPage(len(items), [], note=f"Top: {TOP_FORMULA}.", hidden_by_rules=hidden)
@@ -208,6 +211,37 @@ def _for_you(
 def _in_categories(site: Site, pks: list[int], picked: set[str]) -> set[int]:
     rows = papers_by_pk(site.store, pks, columns=["categories"])
     return {pk for pk, row in rows.items() if picked & set(row.get("categories") or [])}
+
+
+def page_filter(site: Site, options: ListOptions | None, user_id: int | None) -> ListFilter:
+    """The filter a list page applies (empty for the API and feeds: no options)."""
+    if options is None:
+        return ListFilter()
+    rules = get_rules(site.store, user_id) if user_id is not None else None
+    return list_filter(options, rules)
+
+
+def controls(
+    site: Site,
+    options: ListOptions | None,
+    user_id: int | None,
+    *,
+    first: date | None,
+    last: date | None,
+) -> dict[str, Any]:
+    """What list.html's controls need for a list ranked elsewhere (trending): the filters and
+    their chips, no orders; {} without options (the API and feeds)."""
+    if options is None:
+        return {}
+    return {
+        "options": options,
+        "query": options.query(),
+        "orders": {},
+        "chips": chips(site, first=first, last=last, options=options),
+        "onboarding": False,
+        "hidden_by_rules": 0,
+        "signed_in": user_id is not None,
+    }
 
 
 def chips(

@@ -156,8 +156,11 @@ def categories(request: Request, site: SiteDep) -> Response:
 
 
 @router.get("/trending")
-def trending(request: Request, site: SiteDep, period: Period = "week", page: Page = 1) -> Response:
-    return _list(request, data.trending_page(site, period=period, page=page))
+def trending(
+    request: Request, site: SiteDep, q: ListDep, period: Period = "week", page: Page = 1
+) -> Response:
+    found = data.trending_page(site, period=period, page=page, options=q.options, user_id=q.user_id)
+    return _list(request, found)
 
 
 # --- one paper, search, about ----------------------------------------------------------------

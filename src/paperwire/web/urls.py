@@ -38,6 +38,14 @@ def list_page_url(page: dict[str, Any], number: int) -> str:
     return url + ("&" if "?" in url else "?") + query
 
 
+def list_query_url(page: dict[str, Any], query: str) -> str:
+    """The list's first page with this query (its order and filters changed)."""
+    url = list_url(page["kind"], page["key"])
+    if not query:
+        return url
+    return url + ("&" if "?" in url else "?") + query
+
+
 def feed_url(kind: str, key: str | None, fmt: str = "atom") -> str:
     if kind == "trending":
         return f"/trending/feed.{fmt}?" + urlencode({"period": key or "week"})
