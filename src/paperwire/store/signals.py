@@ -80,3 +80,9 @@ def signals_by_id(store: Store, paper_ids: Sequence[str]) -> dict[str, list[Sign
             label = SOURCE_LABELS.get(source, source)
             found.setdefault(paper_id, []).append(Signal(source, label, int(upvotes), submitter))
     return found
+
+
+def any_signals(store: Store) -> bool:
+    """Whether any paper has an external signal (a site without HF ingests skips the query)."""
+    with store.engine.connect() as conn:
+        return conn.execute(select(paper_signals.c.paper_pk).limit(1)).first() is not None

@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import Request
 
-from paperwire.store.signals import signals_by_id
+from paperwire.store.signals import any_signals, signals_by_id
 
 PAPER_LISTS = ("papers", "hits", "similar")
+CHECK_SECONDS = 60.0  # how long "this site has no external signals" is believed
 
 
 def annotate_signals(request: Request, page: dict[str, Any]) -> dict[str, Any]:
@@ -21,7 +22,10 @@ def annotate_signals(request: Request, page: dict[str, Any]) -> dict[str, Any]:
         ids.append(single["id"])
     if not ids:
         return page
-    found = signals_by_id(request.app.state.site.store, ids)
+    site = request.app.state.site
+    if not site.cached("any-signals", lambda: any_signals(site.store), ttl=CHECK_SECONDS):
+        return page
+    found = signals_by_id(site.store, ids)
     if not found:
         return page
 
