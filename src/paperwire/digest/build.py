@@ -8,9 +8,11 @@
   matching, so no dense neighbours);
 - recommendations: `community.recs.recommend` with its reason per paper.
 
-Each paper at most once per subscriber: papers already mailed (or waiting in an unsent digest)
-are left out, and a paper in two sections is shown in the first only. A `DigestBuilder` serves a
-whole run: trending and each (query, since) search are computed once, paper rows read once.
+The user's saved keyword rules (include/exclude, store/rules.py) apply to every section, as on
+their lists. Each paper at most once per subscriber: papers already mailed (or waiting in an
+unsent digest) are left out, and a paper in two sections is shown in the first only. A
+`DigestBuilder` serves a whole run: trending and each (query, since) search are computed once,
+paper rows read once.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from paperwire.search.service import backend_query
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store import digests as outbox
+from paperwire.store.filters import ListFilter
 from paperwire.store.reading import papers_by_pk
+from paperwire.store.rules import get_rules
 from paperwire.store.subscriptions import Subscription, list_subscriptions
 from paperwire.store.users import User
 
@@ -138,14 +142,30 @@ class DigestBuilder:
             self._searches[key] = found
         return found
 
-    def _recommend(self, user_id: int, exclude: Collection[int]) -> list[tuple[int, str]]:
-        recs = recommend(self.store, self.index, user_id, limit=self.size, exclude=exclude)
+    def _recommend(
+        self, user_id: int, exclude: Collection[int], *, more: bool = False
+    ) -> list[tuple[int, str]]:
+        """`more`: twice the digest's size, for the user's rules to leave enough."""
+        limit = self.size * (2 if more else 1)
+        recs = recommend(self.store, self.index, user_id, limit=limit, exclude=exclude)
         return [(r.paper_pk, r.reason) for r in recs]
 
-    def _papers(self, pks: Sequence[int], reasons: dict[int, str]) -> list[DigestPaper]:
+    def keyword_rule(self, user_id: int) -> ListFilter:
+        """The user's saved keyword include/exclude rules (one query per subscriber)."""
+        return get_rules(self.store, user_id).keyword_filter()
+
+    def allowed(self, pks: Sequence[int], rule: ListFilter) -> list[int]:
+        """`pks` that the rule keeps, in order (their rows read once for the run)."""
+        self._load(pks)
+        return [pk for pk in pks if pk in self._rows and rule.matches(self._rows[pk])]
+
+    def _load(self, pks: Sequence[int]) -> None:
         missing = [pk for pk in pks if pk not in self._rows]
         if missing:
             self._rows.update(papers_by_pk(self.store, missing, columns=COLUMNS))
+
+    def _papers(self, pks: Sequence[int], reasons: dict[int, str]) -> list[DigestPaper]:
+        self._load(pks)
         out = []
         for pk in pks:
             row = self._rows.get(pk)
@@ -197,7 +217,13 @@ class DigestBuilder:
         limit = self.size if keep is None else len(keep)
         plan: list[tuple[str, str, str | None, list[int], dict[int, str]]] = []
 
+        # The user's keyword rules (store/rules.py), as on their lists; a claimed digest being
+        # re-rendered (`only`) keeps the papers fixed then.
+        rule = self.keyword_rule(user.id) if keep is None else ListFilter()
+
         def pick(candidates: Sequence[int]) -> list[int]:
+            if rule:
+                candidates = self.allowed(candidates, rule)
             chosen = []
             for pk in candidates:
                 if pk in taken or (keep is not None and pk not in keep):
@@ -216,7 +242,7 @@ class DigestBuilder:
                 pks = pick(self.search_pks(sub.query, since))
                 plan.append(("search", f"New for “{sub.query}”", sub.query, pks, {}))
         if any(s.kind == "recs" for s in subs):
-            recs = self._recommend(user.id, exclude=set(taken))
+            recs = self._recommend(user.id, exclude=set(taken), more=bool(rule))
             reasons = dict(recs)
             recommended = pick([pk for pk, _ in recs])
             plan.append(("recs", SECTION_TITLES["recs"], None, recommended, reasons))

@@ -303,3 +303,31 @@ comment_reports = Table(
     Column("reason", Text, nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
 )
+
+# --- i13a: external signals, list rules -------------------------------------------------------
+
+# A signal another site gave a paper (Hugging Face daily papers: its upvote count and who
+# submitted it), one row per paper and source, replaced on each ingest. Never counted as our
+# own votes: pages show it apart ("HF ▲ 64").
+paper_signals = Table(
+    "paper_signals",
+    metadata,
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(32), primary_key=True),  # e.g. "hf-daily"
+    Column("upvotes", Integer, nullable=False, default=0),
+    Column("submitter", String(200)),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+# A user's saved list rules: keyword include/exclude (matched in title and abstract) and the
+# categories picked at onboarding; applied to their lists and their digest.
+user_rules = Table(
+    "user_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # include | exclude | category
+    Column("value", String(200), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_user_rules"),
+)

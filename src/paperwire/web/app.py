@@ -26,6 +26,8 @@ Every URL, in one place:
     /api/v1/search  /api/v1/similar  /api/v1/ask  /api/v1/status
     Static files: /static/...
 
+List rules (/account/filters) and the "for you" onboarding (/for-you/start) are routed in
+personal.py; the list pages take ?order=top|all|foryou&cat=CAT&code=1&rules=off (list_order.py).
 Accounts, votes, bookmarks, submissions, subscriptions and the digest pages are routed in
 account.py, community.py, digest_pages.py and recs.py; comments on papers (and the thread
 feed /paper/ID/comments.atom) in discussion.py: every POST there takes `auth.CSRF`.
@@ -59,6 +61,7 @@ from paperwire.web import (
     errors,
     ops,
     pages,
+    personal,
     recs,
     tex,
     urls,
@@ -149,6 +152,8 @@ def make_templates() -> Jinja2Templates:
     env.globals.update(
         paper_url=urls.paper_url,
         list_url=urls.list_url,
+        list_page_url=urls.list_page_url,
+        list_query_url=urls.list_query_url,
         feed_url=urls.feed_url,
         search_url=urls.search_url,
         version=__version__,
@@ -216,6 +221,7 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.include_router(pages.router)
     for router in (account.router, community.router, digest_pages.router, recs.router):
         app.include_router(router)
+    app.include_router(personal.router)  # list rules and the "for you" onboarding
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> Response:
