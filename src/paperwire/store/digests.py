@@ -173,7 +173,8 @@ def claim_many(
             ]
             if new:
                 conn.execute(digest_outbox.insert(), new)
-                note_many(conn, day, {r["user_id"]: replies.get(r["user_id"], ()) for r in new})
+                fresh = {int(u) for u, _, _ in claims} - have
+                note_many(conn, day, {u: replies[u] for u in fresh if u in replies})
     except IntegrityError:  # a run beside this one claimed some of them first: theirs stand
         for user_id, pks, message_id in claims:
             claim(store, user_id, day, pks, message_id, replies=replies.get(int(user_id), ()))
