@@ -38,7 +38,7 @@ from paperwire.web.urls import signin_url
 
 router = APIRouter(include_in_schema=False)
 FOLLOW_LIMIT = (30, 600)  # follows and unfollows per account: events, seconds
-RELATED_SCAN = 200  # papers with the same surname read to find related names
+RELATED_SCAN = 100  # papers with the same surname read to find related names
 MAX_KEY = 300
 
 
