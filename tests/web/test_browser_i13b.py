@@ -4,7 +4,7 @@ delete -> moderator hide -> follow an author -> that author's paper ingested aft
 the reply both reach the commenter's digest. Walked at 390 px dark and 1280 px light.
 
 Then every page at 390 px and 1280 px, light and dark (`color_scheme`): a screenshot each
-(test-artifacts/browser-i13b/, git-ignored), no sideways scrolling (scrollWidth <= innerWidth),
+(test-artifacts/browser-i13b/<test>/, git-ignored), no sideways scrolling (scrollWidth <= innerWidth),
 dark mode really changes the background, no console error, CSP violation or failed request.
 And keyboard navigation on lists: j/k move, v votes, o opens.
 
@@ -100,8 +100,12 @@ def site(
 
 
 @pytest.fixture
-def tab(chromium: Any, site: tuple[str, dict[str, str], Settings]) -> Iterator[Tab]:
-    with open_tab(chromium, site[0], Path(artifacts_dir(ARTIFACTS))) as opened:
+def tab(
+    chromium: Any, site: tuple[str, dict[str, str], Settings], request: pytest.FixtureRequest
+) -> Iterator[Tab]:
+    # A folder per test: artifacts_dir empties the folder it is given of the last screenshots.
+    folder = artifacts_dir(f"{ARTIFACTS}/{_slug(request.node.name)}")
+    with open_tab(chromium, site[0], Path(folder)) as opened:
         yield opened
 
 
