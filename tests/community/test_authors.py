@@ -153,3 +153,26 @@ def test_a_new_paper_shows_once_indexed(client: TestClient, site_store: Store) -
     update_index(site_store, client.app.state.site.index)  # type: ignore[attr-defined]
     after = client.get("/author/grace-brewster-hopper").text
     assert "1 paper under this name" in after and "2607.00090" in after
+
+
+def test_reply_notice_setting(client: TestClient, settings: Settings, site_store: Store) -> None:
+    """On by default; switched off and on at /account/subscriptions (CSRF, signed in)."""
+    from paperwire.store.replies import notify_replies
+
+    me = act_as(client, settings, "replies@example.org")
+    assert me.user is not None and notify_replies(site_store, me.user.id)
+    page = client.get("/account/subscriptions").text
+    assert "Replies to your comments" in page and "On: your digest tells you" in page
+    assert client.post("/account/replies", data={"on": "0"}).status_code == 403  # no CSRF
+    r = client.post(
+        "/account/replies", data={"csrf_token": me.csrf, "on": "0"}, follow_redirects=False
+    )
+    assert r.status_code == 303 and not notify_replies(site_store, me.user.id)
+    assert "Off: your digest does not tell you" in client.get(r.headers["location"]).text
+    client.post("/account/replies", data={"csrf_token": me.csrf, "on": "1"})
+    assert notify_replies(site_store, me.user.id)
+    anon = act_as(client, settings, None)
+    r = client.post(
+        "/account/replies", data={"csrf_token": anon.csrf, "on": "1"}, follow_redirects=False
+    )
+    assert (r.status_code, r.headers.get("location", "")[:7]) == (303, "/signin"), r.text[:200]

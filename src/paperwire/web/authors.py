@@ -79,7 +79,7 @@ def author_page(site: Site, *, key: str, page: int = 1) -> dict[str, Any]:
         mode="bm25",
         columns=data.PAGE_COLUMNS,
     )
-    papers = data._papers(found.hits)
+    papers = [data.paper_view(r) for r in found.hits]
     spelled = spellings(key, (p.get("authors") or [] for p in papers))
     surname = key.rsplit("-", 1)[-1]
     related: list[Any] = []
