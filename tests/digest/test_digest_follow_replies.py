@@ -15,9 +15,9 @@ from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store import comments as sc
 from paperwire.store import digests as outbox
-from paperwire.store.schema import digest_outbox
 from paperwire.store.papers import find_paper, upsert_records
 from paperwire.store.replies import set_notify_replies
+from paperwire.store.schema import digest_outbox
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import User, create_user
 

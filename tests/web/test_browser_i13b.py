@@ -4,8 +4,9 @@ delete -> moderator hide -> follow an author -> that author's paper ingested aft
 the reply both reach the commenter's digest. Walked at 390 px dark and 1280 px light.
 
 Then every page at 390 px and 1280 px, light and dark (`color_scheme`): a screenshot each
-(test-artifacts/browser-i13b/<test>/, git-ignored), no sideways scrolling (scrollWidth <= innerWidth),
-dark mode really changes the background, no console error, CSP violation or failed request.
+(test-artifacts/browser-i13b/<test>/, git-ignored), no sideways scrolling (scrollWidth <=
+innerWidth), dark mode really changes the background, no console error, CSP violation or
+failed request.
 And keyboard navigation on lists: j/k move, v votes, o opens.
 
 Signing in is tested elsewhere (test_browser_community): the browser gets a session cookie
@@ -250,9 +251,7 @@ def test_every_page_fits_and_follows_the_colour_scheme(
                 page.emulate_media(color_scheme=scheme)
                 be(tab, site, who, url)
                 no_sideways_scroll(tab)
-                backgrounds.append(
-                    page.evaluate("getComputedStyle(document.body).backgroundColor")
-                )
+                backgrounds.append(page.evaluate("getComputedStyle(document.body).backgroundColor"))
                 tab.shot(f"page-{_slug(url)}-{width}-{scheme}")
             assert backgrounds == ["rgb(255, 255, 255)", "rgb(18, 18, 18)"], (url, backgrounds)
 
