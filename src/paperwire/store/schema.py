@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 metadata = MetaData()
@@ -111,6 +112,8 @@ users = Table(
     Column("last_login", DateTime(timezone=True)),
     # May hide and unhide comments (migration 0004; `paperwire users add --moderator`).
     Column("moderator", Boolean, nullable=False, default=False, server_default=false()),
+    # Replies to one's comments in the digest (migration 0005_i13b): on unless switched off.
+    Column("notify_replies", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 # Magic links: one row per link sent; `used` set when it is redeemed (single use).
@@ -330,4 +333,17 @@ user_rules = Table(
     Column("value", String(200), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "kind", "value", name="uq_user_rules"),
+)
+
+# --- reply notifications in the digest (migration 0005_i13b) ---------------------------
+
+# A reply told to the author of the comment it answers, in the digest of `day`: written when
+# that digest is claimed (in the same transaction), so each reply is told at most once.
+reply_notices = Table(
+    "reply_notices",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, nullable=False),
+    Index("ix_reply_notices_user_day", "user_id", "day"),
 )

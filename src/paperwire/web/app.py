@@ -12,6 +12,7 @@ Every URL, in one place:
     /trending                      ?period=day|week|month&page=
     /search                        ?q=&page=&mode=
     /paper/ID                      one paper (ID may hold "/": hep-th/9901001, doi:10.x/y)
+    /author/KEY                    an author's papers (a normalised name)  ?page=
     /ask                           ?q=&mode=&generate=  Ask: cited evidence, optional LLM answer
     /ask/stream                    ?q=&mode=  the generative answer as server-sent events
     /about                         status: papers, days, embeddings, index lag, settings
@@ -49,12 +50,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperwire import __version__, text
+from paperwire.community.authors import author_links
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.settings import Settings, load_settings
 from paperwire.web import (
     account,
     api,
     auth,
+    authors,
     community,
     digest_pages,
     discussion,
@@ -168,6 +171,7 @@ def make_templates() -> Jinja2Templates:
         tex_html=tex.render_html,
         category_name=category_name,
         category_label=category_label,
+        author_links=author_links,
     )
     return Jinja2Templates(env=env)
 
@@ -222,6 +226,8 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     for router in (account.router, community.router, digest_pages.router, recs.router):
         app.include_router(router)
     app.include_router(personal.router)  # list rules and the "for you" onboarding
+    for router in (authors.router,):  # i13b: author pages, follows
+        app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> Response:

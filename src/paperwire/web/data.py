@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from paperwire import __version__
+from paperwire.community.authors import author_pages
 from paperwire.community.trending import PERIODS, check_period, trending
 from paperwire.community.trending import window as trending_window
 from paperwire.days import day_of
@@ -630,6 +631,7 @@ def search_page(
     data["hits"] = _papers(result.hits)
     data["pagination"] = pagination(page, per_page, result.total, last_page=MAX_RESULTS // per_page)
     data["embedding"] = embedding_coverage(site, mode)
+    data["author_pages"] = author_pages(result.parsed.must)  # i13b: `author:` -> its page
     return data
 
 
