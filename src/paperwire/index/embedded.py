@@ -36,6 +36,7 @@ from paperwire.index.encoders import Encoder, load_encoder
 from paperwire.index.fusion import rrf, score_fusion
 from paperwire.index.late import TokenStore
 from paperwire.index.lexical import LexicalIndex, LexQuery
+from paperwire.index.prf import PrfConfig, expand
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,6 +60,9 @@ class FusionConfig:
     rrf_k: int = 60
     similar_weights: tuple[float, float] = (1.0, 1.0)  # lexical, dense (`paperwire eval similar`)
     normalise: Literal["zscore", "minmax"] = "zscore"
+    # RM3 expansion of the lexical query from the first hybrid pass (index/prf.py); hybrid
+    # modes only: on BM25 alone it loses on SciFact train (0.6991 at best against 0.7036).
+    prf: PrfConfig = field(default_factory=PrfConfig)
 
 
 @dataclass
@@ -334,12 +338,26 @@ class EmbeddedIndex(IndexBackend):
         lexical = self.lexical.search(lexq, k=depth)
         qvec, qtokens = self._query_vectors(query.text)
         dense = self.dense.search(qvec, depth, allow=self._allowed(query))  # type: ignore[union-attr]
+        matched = lexical.total  # of the user's query: an expanded one matches more
         lists = self._complete(lexq, qvec, [lexical, dense])
+        if self.fusion.prf.on:
+            lexq, lexical = self._expanded(lexq, lists, depth)
+            lists = self._complete(lexq, qvec, [lexical, dense])
         if rerank and self.tokens is not None and len(self.tokens):
             lists.append(self._maxsim(qtokens, lists))
         fused = self._fuse(lists, k)
-        fused.total = max(lexical.total, len(fused))
+        fused.total = max(matched, len(fused))
         return fused
+
+    def _expanded(self, lexq: LexQuery, lists: list[Hits], depth: int) -> tuple[LexQuery, Hits]:
+        """The RM3-expanded lexical query and its hits. Feedback documents are the top of the
+        lexical + dense fusion, which are better feedback than BM25's own top (SciFact train
+        nDCG@10 of hybrid+rerank 0.7464 against 0.7404 from BM25's top 10), and cheap: the
+        lists are already there, only the MaxSim rerank is left for the final pass."""
+        prf = self.fusion.prf
+        first = self._fuse(lists, prf.fb_docs, weights=self.fusion.hybrid_weights)
+        expanded = expand(self.lexical, lexq, first, prf)
+        return expanded, self.lexical.search(expanded, k=depth)
 
     def _complete(self, lexq: LexQuery, qvec: np.ndarray, lists: list[Hits]) -> list[Hits]:
         """Each list scored on every candidate of the union, so that no score is missing: BM25
