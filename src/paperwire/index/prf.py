@@ -74,9 +74,7 @@ def doc_term_weights(lexical: LexicalIndex, keys: np.ndarray) -> list[Counter[in
     return out
 
 
-def relevance_model(
-    lexical: LexicalIndex, feedback: Hits, *, fb_terms: int
-) -> dict[str, float]:
+def relevance_model(lexical: LexicalIndex, feedback: Hits, *, fb_terms: int) -> dict[str, float]:
     """RM1 over the feedback hits: the `fb_terms` best terms, weights summing to 1 (ties by
     term, so the same hits always give the same model)."""
     if not len(feedback):
