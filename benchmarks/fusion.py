@@ -49,10 +49,16 @@ def hybrid_weights() -> list[tuple[float, float]]:
     return [(1.0, d) for d in (0.5, 0.7, 1.0, 1.3, 1.6)]
 
 
-def stage2(base: FusionConfig) -> list[FusionConfig]:
+def stage2(base: FusionConfig, hybrid: tuple[float, float]) -> list[FusionConfig]:
+    """Feedback settings, each with the hybrid weights of the stage-1 pick for hybrid and with
+    (1, 1): with feedback on they also pick the rerank's feedback documents."""
     grid = [(d, 10, w) for d, w in itertools.product((5, 10, 20), (0.1, 0.2, 0.3))]
     grid += [(10, 5, 0.2), (10, 20, 0.2)]
-    return [replace(base, prf=PrfConfig(d, t, w)) for d, t, w in grid]
+    return [
+        replace(base, hybrid_weights=hw, prf=PrfConfig(d, t, w))
+        for hw in dict.fromkeys([hybrid, (1.0, 1.0)])
+        for d, t, w in grid
+    ]
 
 
 def stage3(base: FusionConfig) -> list[FusionConfig]:
@@ -86,6 +92,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("beir", nargs="?", default="../shared/data/beir/scifact")
     ap.add_argument("--cache", default=str(Path("~/.paperwire/cache/embeddings").expanduser()))
+    ap.add_argument(
+        "--skip-stage1", action="store_true", help="start stage 2 from the shipped weights"
+    )
     args = ap.parse_args()
     started = time.process_time()
     train, test = load_beir(Path(args.beir), split="train"), load_beir(Path(args.beir))
@@ -94,10 +103,13 @@ def main() -> None:
     bench = Bench(index, train, test)
     hw = [FusionConfig(hybrid_weights=w, prf=OFF) for w in hybrid_weights()]
     hybrid = bench.best_on_train("1-hybrid", hw, "hybrid")
-    picked = bench.best_on_train(
-        "1", [replace(c, hybrid_weights=hybrid.hybrid_weights) for c in stage1()], "hybrid+rerank"
-    )
-    picked = bench.best_on_train("2", [picked, *stage2(picked)], "hybrid+rerank")
+    if args.skip_stage1:  # its pick on the last full run is the shipped default
+        picked = replace(FusionConfig(), hybrid_weights=hybrid.hybrid_weights, prf=OFF)
+    else:
+        stage1_grid = [replace(c, hybrid_weights=hybrid.hybrid_weights) for c in stage1()]
+        picked = bench.best_on_train("1", stage1_grid, "hybrid+rerank")
+    stage2_grid = [picked, *stage2(picked, hybrid.hybrid_weights)]
+    picked = bench.best_on_train("2", stage2_grid, "hybrid+rerank")
     if picked.prf.on:
         picked = bench.best_on_train("3", stage3(picked), "hybrid+rerank")
     hybrid_prf = replace(hybrid, prf=picked.prf)

@@ -128,24 +128,27 @@ def test_config_is_checked() -> None:
         PrfConfig(fb_docs=5, weight=1.5)
 
 
-def test_hybrid_search_expands_the_lexical_query() -> None:
+def test_reranked_search_expands_the_lexical_query() -> None:
     """ "inhibitors" matches doc 1 only; feedback from it brings in "tumour" and "growth", so the
     expanded BM25 list also scores docs 2 and 4, which share no word with the query, and they
-    rank next. The total is that of the user's query either way."""
+    rank next. The total is that of the user's query either way. Plain hybrid never expands."""
     docs = [*DOCS, Doc(5, "Unrelated", "rotation curves"), Doc(6, "Other", "surface codes")]
 
     def build(prf: PrfConfig) -> EmbeddedIndex:
-        index = EmbeddedIndex(None, encoder=HashEncoder(), fusion=FusionConfig(prf=prf))
+        # MaxSim weighs 0: hash "token vectors" are noise, and the feedback is what is tested.
+        fusion = FusionConfig(rerank_weights=(1.0, 1.0, 0.0), prf=prf)
+        index = EmbeddedIndex(None, encoder=HashEncoder(), fusion=fusion)
         index.upsert(docs)
         index.embed(docs)
         return index
 
     query = Query(text="inhibitors")
-    plain = build(PrfConfig()).search(query, k=10, mode="hybrid")
-    expanded = build(PrfConfig(fb_docs=1, fb_terms=4, weight=0.5)).search(
-        query, k=10, mode="hybrid"
-    )
-    assert plain.keys[0] == expanded.keys[0] == 1
-    assert set(expanded.keys[1:3].tolist()) == {2, 4}
-    assert set(plain.keys[1:3].tolist()) != {2, 4}
-    assert plain.total == expanded.total
+    plain, with_prf = build(PrfConfig()), build(PrfConfig(fb_docs=1, fb_terms=4, weight=0.5))
+    before = plain.search(query, k=10, mode="hybrid+rerank")
+    after = with_prf.search(query, k=10, mode="hybrid+rerank")
+    assert before.keys[0] == after.keys[0] == 1
+    assert set(after.keys[1:3].tolist()) == {2, 4}
+    assert set(before.keys[1:3].tolist()) != {2, 4}
+    assert before.total == after.total
+    hybrid = (index.search(query, k=10, mode="hybrid").pairs() for index in (plain, with_prf))
+    assert next(hybrid) == next(hybrid)
