@@ -51,11 +51,11 @@ def _expansion_candidate(term: str) -> bool:
     return ":" not in term and len(term) > 1 and not term.isdigit()
 
 
-def doc_term_weights(lexical: LexicalIndex, keys: np.ndarray) -> list[Counter[int]]:
+def doc_term_weights(lexical: LexicalIndex, keys: np.ndarray) -> list[dict[int, float]]:
     """Per key (in the order given), its field-weighted term counts (term id -> Σ_f w_f tf_f);
-    an empty Counter for a key the index does not hold."""
+    an empty dict for a key the index does not hold."""
     keys = np.asarray(keys, np.int64)
-    out: list[Counter[int]] = [Counter() for _ in range(len(keys))]
+    out: list[dict[int, float]] = [{} for _ in range(len(keys))]
     weights = [float(w) for w in lexical.weights]
     for seg in lexical.segments:
         if not seg.n:
@@ -70,7 +70,7 @@ def doc_term_weights(lexical: LexicalIndex, keys: np.ndarray) -> list[Counter[in
                     continue
                 s, e = int(seg.fwd_off[3 * ordinal + f]), int(seg.fwd_off[3 * ordinal + f + 1])
                 for tid, n in Counter(seg.fwd[s:e].tolist()).items():
-                    counts[tid] += w * n
+                    counts[tid] = counts.get(tid, 0.0) + w * n
     return out
 
 
@@ -81,13 +81,13 @@ def relevance_model(lexical: LexicalIndex, feedback: Hits, *, fb_terms: int) -> 
         return {}
     scores = np.maximum(feedback.scores.astype(np.float64), 0.0)
     prior = scores / scores.sum() if scores.sum() > 0 else np.full(len(scores), 1 / len(scores))
-    model: Counter[int] = Counter()
+    model: dict[int, float] = {}
     for p_doc, counts in zip(prior, doc_term_weights(lexical, feedback.keys), strict=True):
         length = sum(counts.values())
         if length <= 0:
             continue
         for tid, tf in counts.items():
-            model[tid] += p_doc * tf / length
+            model[tid] = model.get(tid, 0.0) + p_doc * tf / length
     terms = lexical.terms
     ranked = sorted(
         ((terms[t], w) for t, w in model.items() if _expansion_candidate(terms[t])),
