@@ -42,6 +42,9 @@ class LexQuery:
     day_from: int | None = None  # inclusive, days since 1970-01-01
     day_to: int | None = None
     sort: Literal["relevance", "date"] = "relevance"
+    # Analysed terms with their query weights (used in place of `text` when given): an
+    # expanded query (index/prf.py) whose terms are stems, weighted, not words to analyse.
+    weighted: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.sort not in ("relevance", "date"):
@@ -67,7 +70,7 @@ class Search:
         if self.allow is not None and np.any(self.allow[1:] < self.allow[:-1]):
             self.allow = np.sort(self.allow)  # promised sorted; cheap to check, not to trust
         an = index.analyzer
-        counts = Counter(an.analyze(q.text))
+        counts: Counter[str] = Counter(q.weighted or an.analyze(q.text))
         self.phrases = [ids for p in q.phrases if (ids := self._ids(an.analyze(p)))]
         self.dead_phrase = any(any(t not in index.vocab for t in an.analyze(p)) for p in q.phrases)
         for p in q.phrases:
