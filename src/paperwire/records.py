@@ -53,6 +53,10 @@ class PaperRecord:
     links: list[str] = field(default_factory=list)  # code links a source names explicitly
     source: str = ""  # e.g. "arxiv-oai", "daily-jsonl", "listing-page"
     origin: str = ""  # where it came from, for messages: "file.jsonl:12" or a record id
+    # Another site's signal (HF daily papers): its upvote count and submitter, stored apart
+    # (store/signals.py), never as our own votes. None: the source gives none.
+    upvotes: int | None = None
+    submitter: str | None = None
 
     @property
     def latest_version(self) -> int | None:

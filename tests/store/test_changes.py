@@ -107,7 +107,7 @@ def test_the_migration_numbers_the_papers_already_stored(tmp_path: Path) -> None
     cfg = _alembic_config()
     with store.engine.begin() as conn:  # back to the schema before the change counter
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0004")
+        command.downgrade(cfg, "0005_i13b")
     assert migrate(store.engine)  # and up again: each paper is one change, in pk order
     assert sorted(seqs(store).values()) == [1, 2, 3] and latest_change(store) == 3
     upsert_records(store, [arxiv_record(4, DAY)])

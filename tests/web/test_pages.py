@@ -49,6 +49,7 @@ PAGES = [
     "/search?q=strings+sort:date",
     "/ask",
     "/ask?q=which+papers+study+robust+transformers+with+attention",
+    "/author/ada-lovelace",
     "/paper/2607.00001",
     "/paper/2607.00200",
     "/paper/hep-th/9901001",

@@ -58,6 +58,33 @@ class Recommendation:
     reason: str  # shown to the user: "close to <title> you liked; terms: a, b, c"
 
 
+@dataclass(frozen=True)
+class Profile:
+    """A user's trained model and the likes it learnt from (for reasons)."""
+
+    weights: np.ndarray
+    bias: float
+    liked: np.ndarray  # pks of the liked papers that have a vector, newest like first
+    liked_vecs: np.ndarray
+    seen: np.ndarray  # every liked (before a reset too) or "not interested" pk, sorted
+
+
+def user_profile(store: Store, index: IndexBackend, user_id: int) -> Profile | None:
+    """The user's model (steps 1 and 2 of the module docstring); None when they have no likes
+    with a vector (after a reset), or the index has no embeddings."""
+    if not index.status().papers_embedded:
+        return None
+    liked, pos = _vectors(index, feedback.liked_papers(store, user_id, limit=MAX_LIKES))
+    if not len(liked):
+        return None
+    marked_all = feedback.not_interested(store, user_id)
+    _, neg = _vectors(index, marked_all)
+    every_like = feedback.liked_papers(store, user_id, since_reset=False)
+    seen = np.union1d(np.array(every_like, np.int64), np.array(marked_all, np.int64))
+    weights, bias = train(pos, neg, _background(index, seen))
+    return Profile(weights, bias, liked, pos, seen)
+
+
 def recommend(
     store: Store,
     index: IndexBackend,
@@ -68,25 +95,43 @@ def recommend(
 ) -> list[Recommendation]:
     """The best `limit` papers for this user that are not in `exclude` nor already liked or
     marked "not interested"; [] when the user has no likes yet (after a reset), or the index
-    has no embeddings (or is a backend without stored vectors)."""
-    if limit <= 0 or not index.status().papers_embedded:
+    has no embeddings."""
+    if limit <= 0:
         return []
-    liked, pos = _vectors(index, feedback.liked_papers(store, user_id, limit=MAX_LIKES))
-    if not len(liked):
+    profile = user_profile(store, index, user_id)
+    if profile is None:
         return []
-    marked_all = feedback.not_interested(store, user_id)
-    _, neg = _vectors(index, marked_all)
-    every_like = feedback.liked_papers(store, user_id, since_reset=False)
-    seen = np.union1d(np.array(every_like, np.int64), np.array(marked_all, np.int64))
-    background = _background(index, seen)
-    weights, bias = train(pos, neg, background)
-    skip = np.union1d(seen, np.fromiter(exclude, np.int64))
-    hits = index.by_vector(weights, limit, allow=candidates(index, skip, limit))
-    reasons = _reasons(store, index, hits.keys, liked, pos)
+    skip = np.union1d(profile.seen, np.fromiter(exclude, np.int64))
+    hits = index.by_vector(profile.weights, limit, allow=candidates(index, skip, limit))
+    reasons = _reasons(store, index, hits.keys, profile.liked, profile.liked_vecs)
     return [
-        Recommendation(int(k), float(s) + bias, reason)
+        Recommendation(int(k), float(s) + profile.bias, reason)
         for k, s, reason in zip(hits.keys, hits.scores, reasons, strict=True)
     ]
+
+
+def score_papers(index: IndexBackend, profile: Profile, pks: Sequence[int]) -> dict[int, float]:
+    """The model's score (w·x + b) of each of `pks` that has a vector: ordering a given list
+    (a day, a week) for the user, where `recommend` picks from everything."""
+    if not len(pks):
+        return {}
+    keys = np.asarray(pks, np.int64)
+    found, vecs = index.vectors(keys)
+    scores = vecs[found] @ profile.weights.astype(np.float32) + np.float32(profile.bias)
+    return {int(k): float(v) for k, v in zip(keys[found].tolist(), scores.tolist(), strict=True)}
+
+
+def explain(
+    store: Store, index: IndexBackend, profile: Profile, pks: Sequence[int]
+) -> dict[int, str]:
+    """Why each of `pks` (those with a vector) ranks where it does: step 4's reason."""
+    if not len(pks):
+        return {}
+    keys = np.asarray(pks, np.int64)
+    found, _ = index.vectors(keys)
+    keys = keys[found]
+    reasons = _reasons(store, index, keys, profile.liked, profile.liked_vecs)
+    return dict(zip(keys.tolist(), reasons, strict=True))
 
 
 # --- examples and the model ----------------------------------------------------------------

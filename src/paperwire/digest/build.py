@@ -6,11 +6,17 @@
 - one section per saved search: papers matching the query listed after the user's last sent
   digest (first digest: day D alone), up to D, ranked by BM25 (an alert is about the words
   matching, so no dense neighbours);
-- recommendations: `community.recs.recommend` with its reason per paper.
+- recommendations: `community.recs.recommend` with its reason per paper;
+- one section per followed author ("author" subscriptions): their papers listed after the
+  last sent digest, as a saved search `author:KEY` would find them;
+- replies to the user's comments not told before (`store.replies`; unless switched off),
+  posted in the last REPLY_DAYS days: not papers, kept in `Digest.replies`.
 
-Each paper at most once per subscriber: papers already mailed (or waiting in an unsent digest)
-are left out, and a paper in two sections is shown in the first only. A `DigestBuilder` serves a
-whole run: trending and each (query, since) search are computed once, paper rows read once.
+The user's saved keyword rules (include/exclude, store/rules.py) apply to every section, as on
+their lists. Each paper at most once per subscriber: papers already mailed (or waiting in an
+unsent digest) are left out, and a paper in two sections is shown in the first only. A
+`DigestBuilder` serves a whole run: trending and each (query, since) search are computed once,
+paper rows read once.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ import dataclasses
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from paperwire.community.authors import author_query, spellings
 from paperwire.community.recs import recommend
 from paperwire.community.trending import trending
 from paperwire.days import day_number
@@ -31,13 +38,17 @@ from paperwire.search.query import parse_query
 from paperwire.settings import Settings
 from paperwire.store import Store
 from paperwire.store import digests as outbox
+from paperwire.store.filters import ListFilter
 from paperwire.store.reading import papers_by_pk
+from paperwire.store.replies import Reply, pending_replies, told_replies
+from paperwire.store.rules import get_rules
 from paperwire.store.subscriptions import Subscription, list_subscriptions
 from paperwire.store.users import User
 
 log = logging.getLogger(__name__)
 COLUMNS = ("id", "title", "authors", "abstract", "primary_category", "announced", "submitted")
 SECTION_TITLES = {"trending": "Trending today", "recs": "Recommended for you"}
+REPLY_DAYS = 14  # replies older than this when a digest is built are not told any more
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ class DigestPaper:
 
 @dataclass(frozen=True)
 class Section:
-    kind: str  # trending | search | recs | more
+    kind: str  # trending | search | recs | author | more
     title: str
     papers: list[DigestPaper]
     query: str | None = None
@@ -65,14 +76,19 @@ class Digest:
     user: User
     day: date
     sections: list[Section] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)  # to the user's comments
 
     @property
     def paper_pks(self) -> list[int]:
         return [p.pk for s in self.sections for p in s.papers]
 
     @property
+    def reply_ids(self) -> list[int]:
+        return [r.comment_id for r in self.replies]
+
+    @property
     def empty(self) -> bool:
-        return not any(s.papers for s in self.sections)
+        return not self.replies and not any(s.papers for s in self.sections)
 
 
 def _as_date(value: Any) -> date | None:
@@ -94,6 +110,7 @@ class DigestBuilder:
         self._trending: list[int] | None = None
         self._searches: dict[tuple[str, date], list[int]] = {}
         self._rows: dict[int, dict[str, Any]] = {}
+        self._replies: dict[int, list[Reply]] | None = None
 
     # --- candidates, shared by the run ------------------------------------------------------
 
@@ -137,14 +154,40 @@ class DigestBuilder:
             self._searches[key] = found
         return found
 
-    def _recommend(self, user_id: int, exclude: Collection[int]) -> list[tuple[int, str]]:
-        recs = recommend(self.store, self.index, user_id, limit=self.size, exclude=exclude)
+    def replies(self, user_id: int, *, fixed: bool) -> list[Reply]:
+        """Replies for the user's digest: those its claim recorded when `fixed` (a digest
+        claimed earlier, rendered again), else those not told yet (one query per run)."""
+        if fixed:
+            return told_replies(self.store, user_id, self.day)
+        if self._replies is None:
+            since = datetime.combine(self.day - timedelta(days=REPLY_DAYS), time(), tzinfo=UTC)
+            self._replies = pending_replies(self.store, since=since)
+        return self._replies.get(user_id, [])
+
+    def _recommend(
+        self, user_id: int, exclude: Collection[int], *, more: bool = False
+    ) -> list[tuple[int, str]]:
+        """`more`: twice the digest's size, for the user's rules to leave enough."""
+        limit = self.size * (2 if more else 1)
+        recs = recommend(self.store, self.index, user_id, limit=limit, exclude=exclude)
         return [(r.paper_pk, r.reason) for r in recs]
 
-    def _papers(self, pks: Sequence[int], reasons: dict[int, str]) -> list[DigestPaper]:
+    def keyword_rule(self, user_id: int) -> ListFilter:
+        """The user's saved keyword include/exclude rules (one query per subscriber)."""
+        return get_rules(self.store, user_id).keyword_filter()
+
+    def allowed(self, pks: Sequence[int], rule: ListFilter) -> list[int]:
+        """`pks` that the rule keeps, in order (their rows read once for the run)."""
+        self._load(pks)
+        return [pk for pk in pks if pk in self._rows and rule.matches(self._rows[pk])]
+
+    def _load(self, pks: Sequence[int]) -> None:
         missing = [pk for pk in pks if pk not in self._rows]
         if missing:
             self._rows.update(papers_by_pk(self.store, missing, columns=COLUMNS))
+
+    def _papers(self, pks: Sequence[int], reasons: dict[int, str]) -> list[DigestPaper]:
+        self._load(pks)
         out = []
         for pk in pks:
             row = self._rows.get(pk)
@@ -196,7 +239,13 @@ class DigestBuilder:
         limit = self.size if keep is None else len(keep)
         plan: list[tuple[str, str, str | None, list[int], dict[int, str]]] = []
 
+        # The user's keyword rules (store/rules.py), as on their lists; a claimed digest being
+        # re-rendered (`only`) keeps the papers fixed then.
+        rule = self.keyword_rule(user.id) if keep is None else ListFilter()
+
         def pick(candidates: Sequence[int]) -> list[int]:
+            if rule:
+                candidates = self.allowed(candidates, rule)
             chosen = []
             for pk in candidates:
                 if pk in taken or (keep is not None and pk not in keep):
@@ -214,8 +263,12 @@ class DigestBuilder:
             if sub.kind == "search" and sub.query:
                 pks = pick(self.search_pks(sub.query, since))
                 plan.append(("search", f"New for “{sub.query}”", sub.query, pks, {}))
+        for sub in subs:  # followed authors
+            if sub.kind == "author" and sub.query:
+                pks = pick(self.search_pks(author_query(sub.query), since))
+                plan.append(("author", f"New papers by {sub.query}", sub.query, pks, {}))
         if any(s.kind == "recs" for s in subs):
-            recs = self._recommend(user.id, exclude=set(taken))
+            recs = self._recommend(user.id, exclude=set(taken), more=bool(rule))
             reasons = dict(recs)
             recommended = pick([pk for pk, _ in recs])
             plan.append(("recs", SECTION_TITLES["recs"], None, recommended, reasons))
@@ -228,4 +281,14 @@ class DigestBuilder:
             for kind, title, query, pks, reasons in plan
             if pks
         ]
-        return Digest(user=user, day=self.day, sections=[s for s in sections if s.papers])
+        sections = [_named(s) if s.kind == "author" else s for s in sections if s.papers]
+        replies = self.replies(user.id, fixed=only is not None)
+        return Digest(user=user, day=self.day, sections=sections, replies=replies)
+
+
+def _named(section: Section) -> Section:
+    """An author section titled with the name as its papers write it, not the key."""
+    key = section.query or ""
+    spelled = spellings(key, (p.authors for p in section.papers))
+    name = spelled[0].name if spelled else key
+    return dataclasses.replace(section, title=f"New papers by {name}")

@@ -96,8 +96,13 @@ def subject_for(digest: Digest) -> str:
             parts.append(f"{n} for “{query}”")
         elif section.kind == "recs":
             parts.append(f"{n} recommended")
+        elif section.kind == "author":
+            parts.append(f"{n} by {section.title.removeprefix('New papers by ')}")
         else:
             parts.append(f"{n} more")
+    if digest.replies:
+        n = len(digest.replies)
+        parts.append(f"{n} repl{'ies' if n != 1 else 'y'} to you")
     return f"paperwire digest — {day_text(digest.day)}: " + ", ".join(parts)
 
 
@@ -168,6 +173,9 @@ class Renderer:
     def paper_link(self, paper_id: str) -> str:
         return f"{self.base_url}/paper/{quote(paper_id, safe='/:@')}"
 
+    def comment_link(self, paper_id: str, comment_id: int) -> str:
+        return f"{self.paper_link(paper_id)}#c-{comment_id}"
+
     def unsubscribe_url(self, user_id: int) -> str:
         token = unsubscribe_token(self.settings, user_id, self._signer)
         return f"{self.base_url}/unsubscribe?token={token}"
@@ -202,6 +210,7 @@ class Renderer:
             "paper_text": lambda p: self._paper(p)[1],
             "preferences_url": self.preferences_url,
             "unsubscribe_url": unsubscribe,
+            "comment_link": self.comment_link,
         }
         body_html = body.render(context)  # once: the full document wraps it
         return Rendered(

@@ -183,7 +183,8 @@ class _Run:
                 (user_id, d.paper_pks, self.renderer.message_id(user_id, day))
                 for user_id, d in built.items()
             ]
-            rows.update(outbox.claim_many(self.store, day, claims))
+            replies = {user_id: d.reply_ids for user_id, d in built.items() if d.replies}
+            rows.update(outbox.claim_many(self.store, day, claims, replies=replies))
         return built
 
     # --- one subscriber -----------------------------------------------------------------------
@@ -215,6 +216,7 @@ class _Run:
                 day,
                 digest.paper_pks,
                 self.renderer.message_id(user.id, day),
+                replies=digest.reply_ids,
             )
             if row.paper_pks != digest.paper_pks:  # another run claimed it first: theirs
                 digest = self.build(state, day, only=row.paper_pks)

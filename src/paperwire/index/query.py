@@ -37,12 +37,17 @@ class Query:
     day_from: int | None = None
     day_to: int | None = None
     sort: str = ""
+    # Analysed terms with their query weights, used in place of `text` by the lexical index
+    # when given: an expanded query (index/prf.py) whose terms are stems, not words to analyse.
+    # Kept as (term, weight) pairs sorted by term, so equal queries hash alike.
+    weighted: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         # Lists are accepted (hand-made queries, tests) and kept as tuples: hashable, immutable.
         for name in ("phrases", "must", "must_not", "none_of"):
             object.__setattr__(self, name, _strings(getattr(self, name)))
         object.__setattr__(self, "any_of", tuple(_strings(g) for g in self.any_of))
+        object.__setattr__(self, "weighted", tuple(sorted((t, float(w)) for t, w in self.weighted)))
         sort = self.sort or ("relevance" if self.text else "date")
         if sort not in SORTS:
             raise ValueError(f"sort must be 'relevance' or 'date', not {self.sort!r}")

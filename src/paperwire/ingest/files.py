@@ -217,7 +217,7 @@ def plain_record(obj: dict[str, Any], origin: str, source: str) -> PaperRecord |
     parsed = parse_arxiv_id(obj.get("arxiv_id")) if obj.get("arxiv_id") else None
     if obj.get("arxiv_id") and parsed is None:
         return Rejected(origin, f"arxiv_id {obj['arxiv_id']!r} is not an arXiv identifier")
-    dates = {}
+    dates: dict[str, Any] = {}  # submitted, updated, announced
     for name in ("announced", "submitted", "updated"):
         raw = obj.get(name)
         dates[name] = parse_date(str(raw)) if raw else None

@@ -2,7 +2,9 @@
 
 Each item wraps an arXiv paper (`paper.id` is its arXiv id) with HF's posting time; newer API
 versions add keys (githubRepo, projectPage, ai_summary, ...) that are ignored unless used here.
-One malformed item is rejected on its own; a body that is not a JSON list fails the whole source.
+Each paper's HF upvote count and submitter are kept as an external signal (store/signals.py),
+never as our own votes; a malformed count is dropped, not the paper. One malformed item is
+rejected on its own; a body that is not a JSON list fails the whole source.
 """
 
 from __future__ import annotations
@@ -73,6 +75,29 @@ def _announced(item: dict[str, Any], paper: dict[str, Any], day: date | None) ->
     return parse_date(posted or _typed(paper, "submittedOnDailyAt", str, "paper."))
 
 
+MAX_UPVOTES = 10_000_000  # far above any real count: a larger one is not believed
+
+
+def _upvotes(paper: dict[str, Any]) -> int | None:
+    """HF's upvote count: a malformed one is dropped, not the paper (bool is not a count)."""
+    value = paper.get("upvotes")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_UPVOTES:
+        return value
+    return None
+
+
+def _submitter(item: dict[str, Any]) -> str | None:
+    """Who posted it to HF daily papers: their full name, else their user name."""
+    by = item.get("submittedBy")
+    if not isinstance(by, dict):
+        return None
+    for key in ("fullname", "name"):
+        name = by.get(key)
+        if isinstance(name, str) and name.strip():
+            return " ".join(name.split())[:200]
+    return None
+
+
 def _record(item: Any, day: date | None) -> PaperRecord:
     if isinstance(item, TooDeep):
         raise _Malformed("item is nested too deeply")
@@ -97,6 +122,8 @@ def _record(item: Any, day: date | None) -> PaperRecord:
         announced=_announced(item, paper, day),
         links=_links(item, paper),
         source=SOURCE_NAME,
+        upvotes=_upvotes(paper),
+        submitter=_submitter(item),
     )
 
 

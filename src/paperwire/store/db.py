@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, delete, event, false, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from paperwire.errors import ConfigError
 from paperwire.settings import Settings, load_settings
@@ -102,10 +102,22 @@ def _migrate(engine: Engine) -> bool:
                 return False
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-    except OperationalError as exc:
+    except (OperationalError, ProgrammingError) as exc:
+        # Two processes starting at once (`serve --workers N`) both find the schema old; the
+        # loser's DDL fails on tables the winner just made. Its schema is at head all the same.
+        if _revision(engine) == head:
+            return False
         raise ConfigError(f"cannot open the database: {exc.orig}") from exc
     log.info("database migrated from %s to %s", current, head)
     return True
+
+
+def _revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except (OperationalError, ProgrammingError):
+        return None
 
 
 class Store:

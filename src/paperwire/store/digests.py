@@ -9,7 +9,7 @@ subscriber) are one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.store.db import Store
+from paperwire.store.replies import note_many, note_replies
 from paperwire.store.schema import digest_items, digest_outbox, subscriptions, users
 from paperwire.store.subscriptions import Subscription, _sub
 from paperwire.store.users import User, _user
@@ -102,23 +103,31 @@ def retryable(store: Store, *, until: date, now: datetime) -> list[OutboxRow]:
 
 
 def claim(
-    store: Store, user_id: int, day: date, paper_pks: Sequence[int], message_id: str
+    store: Store,
+    user_id: int,
+    day: date,
+    paper_pks: Sequence[int],
+    message_id: str,
+    *,
+    replies: Sequence[int] = (),
 ) -> OutboxRow:
     """The outbox row of (user, day): inserted now (pending, or empty when there are no
-    papers) unless it exists, in which case the existing one is returned unchanged."""
+    papers nor `replies`, comment ids told with it) unless it exists, in which case the
+    existing one is returned unchanged."""
     try:
         with store.engine.begin() as conn:
             conn.execute(
                 digest_outbox.insert().values(
                     user_id=user_id,
                     day=day,
-                    status=PENDING if paper_pks else EMPTY,
+                    status=PENDING if paper_pks or replies else EMPTY,
                     attempts=0,
                     message_id=message_id,
                     paper_pks=[int(p) for p in paper_pks],
                     created=datetime.now(UTC),
                 )
             )
+            note_replies(conn, user_id, day, replies)
     except IntegrityError:
         pass  # another run claimed it first: theirs stands
     found = get_outbox(store, user_id, day)
@@ -127,12 +136,18 @@ def claim(
 
 
 def claim_many(
-    store: Store, day: date, claims: Sequence[tuple[int, Sequence[int], str]]
+    store: Store,
+    day: date,
+    claims: Sequence[tuple[int, Sequence[int], str]],
+    *,
+    replies: Mapping[int, Sequence[int]] | None = None,
 ) -> dict[int, OutboxRow]:
     """`claim` for many users of one day, (user id, paper pks, message id) each, in one
     transaction: the rows by user id. Rows that exist are kept as they are; when another run
-    inserts some meanwhile, each is claimed on its own instead."""
+    inserts some meanwhile, each is claimed on its own instead. `replies`: comment ids told
+    in each user's digest, by user id."""
     now = datetime.now(UTC)
+    replies = replies or {}
     ids = [int(u) for u, _, _ in claims]
     try:
         with store.engine.begin() as conn:
@@ -147,7 +162,7 @@ def claim_many(
                 {
                     "user_id": int(user_id),
                     "day": day,
-                    "status": PENDING if pks else EMPTY,
+                    "status": PENDING if pks or replies.get(int(user_id)) else EMPTY,
                     "attempts": 0,
                     "message_id": message_id,
                     "paper_pks": [int(p) for p in pks],
@@ -158,9 +173,11 @@ def claim_many(
             ]
             if new:
                 conn.execute(digest_outbox.insert(), new)
+                fresh = {int(u) for u, _, _ in claims} - have
+                note_many(conn, day, {u: replies[u] for u in fresh if u in replies})
     except IntegrityError:  # a run beside this one claimed some of them first: theirs stand
         for user_id, pks, message_id in claims:
-            claim(store, user_id, day, pks, message_id)
+            claim(store, user_id, day, pks, message_id, replies=replies.get(int(user_id), ()))
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(digest_outbox).where(

@@ -6,25 +6,30 @@ A paper's listing day is its announcement day, else its submission day (`papers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Select, String, case, cast, func, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Select, func, select
 
 from paperwire.store.db import Store
+from paperwire.store.filters import ListFilter, has_code
+from paperwire.store.filters import where as filtered
 from paperwire.store.papers import PUBLIC, listing_day
-from paperwire.store.schema import paper_categories, papers
+from paperwire.store.schema import paper_categories, paper_signals, papers, votes
 
 Order = Literal["newest", "recency"]
 _S = TypeVar("_S", bound=Select)
 
-# 1 for a paper with at least one code link. `code_links` is a JSON list; an empty one is stored
-# as the text "[]" by both SQLite and PostgreSQL's JSON type, so comparing the text works on both.
-has_code: ColumnElement[int] = case((cast(papers.c.code_links, String) == "[]", 0), else_=1)
 
-
-def _where(stmt: _S, *, first: date | None, last: date | None, category: str | None) -> _S:
+def _where(
+    stmt: _S,
+    *,
+    first: date | None,
+    last: date | None,
+    category: str | None,
+    filters: ListFilter | None = None,
+) -> _S:
     if first is not None:
         stmt = stmt.where(listing_day >= first)
     if last is not None:
@@ -32,7 +37,7 @@ def _where(stmt: _S, *, first: date | None, last: date | None, category: str | N
     if category:
         in_cat = select(paper_categories.c.paper_pk).where(paper_categories.c.category == category)
         stmt = stmt.where(papers.c.pk.in_(in_cat))
-    return stmt
+    return filtered(stmt, filters)
 
 
 def list_range(
@@ -44,11 +49,12 @@ def list_range(
     order: Order = "newest",
     limit: int = 50,
     offset: int = 0,
+    filters: ListFilter | None = None,
 ) -> list[dict[str, Any]]:
     """Papers listed between `first` and `last` (inclusive; None: open), optionally in one
     category. `newest`: listing day descending, then id. `recency` (the trending score until
     votes exist): listing day descending, then papers with code links first, then id."""
-    stmt = _where(select(*PUBLIC), first=first, last=last, category=category)
+    stmt = _where(select(*PUBLIC), first=first, last=last, category=category, filters=filters)
     keys: list[Any] = [listing_day.desc().nulls_last()]
     if order == "recency":
         keys.append(has_code.desc())
@@ -63,13 +69,93 @@ def count_range(
     first: date | None = None,
     last: date | None = None,
     category: str | None = None,
+    filters: ListFilter | None = None,
 ) -> int:
     """How many papers `list_range` would list with no limit."""
     stmt = _where(
-        select(func.count()).select_from(papers), first=first, last=last, category=category
+        select(func.count()).select_from(papers),
+        first=first,
+        last=last,
+        category=category,
+        filters=filters,
     )
     with store.engine.connect() as conn:
         return int(conn.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class RankInput:
+    pk: int
+    id: str
+    votes: int  # our own, all time
+    external: int  # upvotes on other sites (paper_signals), summed over sources
+    has_code: bool
+
+
+def rank_inputs(
+    store: Store,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    category: str | None = None,
+    filters: ListFilter | None = None,
+) -> list[RankInput]:
+    """Every paper `list_range` would list, with what the "top" and "for you" orders weigh:
+    one query however long the list (a day is hundreds of papers, a week a few thousand)."""
+    vote_counts = (
+        select(votes.c.paper_pk, func.count().label("n")).group_by(votes.c.paper_pk).subquery()
+    )
+    external = (
+        select(paper_signals.c.paper_pk, func.sum(paper_signals.c.upvotes).label("n"))
+        .group_by(paper_signals.c.paper_pk)
+        .subquery()
+    )
+    stmt = (
+        select(
+            papers.c.pk,
+            papers.c.id,
+            func.coalesce(vote_counts.c.n, 0),
+            func.coalesce(external.c.n, 0),
+            has_code,
+        )
+        .select_from(papers)
+        .outerjoin(vote_counts, vote_counts.c.paper_pk == papers.c.pk)
+        .outerjoin(external, external.c.paper_pk == papers.c.pk)
+    )
+    stmt = _where(stmt, first=first, last=last, category=category, filters=filters)
+    with store.engine.connect() as conn:
+        return [
+            RankInput(int(pk), str(pid), int(v), int(e), bool(c))
+            for pk, pid, v, e, c in conn.execute(stmt)
+        ]
+
+
+def keep_pks(store: Store, pks: list[int], filters: ListFilter) -> set[int]:
+    """Those of `pks` that `filters` keeps (a ranked list narrowed: trending), a query per
+    500 pks."""
+    kept: set[int] = set()
+    with store.engine.connect() as conn:
+        for i in range(0, len(pks), 500):
+            stmt = filtered(select(papers.c.pk).where(papers.c.pk.in_(pks[i : i + 500])), filters)
+            kept.update(int(pk) for (pk,) in conn.execute(stmt))
+    return kept
+
+
+def categories_in_range(
+    store: Store, *, first: date | None, last: date | None, limit: int = 12
+) -> list[tuple[str, int]]:
+    """(category, papers) of the papers listed in the range, most first (the list's chips)."""
+    n = func.count().label("n")
+    in_range = _where(select(papers.c.pk), first=first, last=last, category=None)
+    stmt = (
+        select(paper_categories.c.category, n)
+        .where(paper_categories.c.paper_pk.in_(in_range))
+        .group_by(paper_categories.c.category)
+        .order_by(n.desc(), paper_categories.c.category)
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        return [(c, int(k)) for c, k in conn.execute(stmt)]
 
 
 def latest_listing_day(store: Store) -> date | None:

@@ -25,6 +25,7 @@ from paperwire.store.changes import next_change
 from paperwire.store.checkpoints import save_checkpoint
 from paperwire.store.db import Store, lock_paper_writers
 from paperwire.store.schema import paper_aliases, paper_categories, papers
+from paperwire.store.signals import save_signals
 
 MAX_ID_CHARS = 256  # no paper id is longer
 
@@ -231,15 +232,28 @@ def _upsert(
         batch = _load_matches(conn, records, tkeys)
         touched: dict[int, merge.Row] = {}
         outcomes = []
+        rows_of: list[merge.Row] = []  # each record's row (its pk is known after _write)
         for rec, tkey in zip(records, tkeys, strict=True):
             row, outcome = _apply(batch, rec, tkey)
             outcomes.append(outcome)
+            rows_of.append(row)
             if outcome is not Outcome.UNCHANGED:
                 touched[id(row)] = row
         _write(conn, list(touched.values()), now)
+        save_signals(conn, _signals(records, rows_of), now)
         if checkpoint:
             save_checkpoint(conn, *checkpoint)
     return outcomes
+
+
+def _signals(
+    records: list[PaperRecord], rows: list[merge.Row]
+) -> list[tuple[int, str, int, str | None]]:
+    return [
+        (int(row["pk"]), rec.source, rec.upvotes, rec.submitter)
+        for rec, row in zip(records, rows, strict=True)
+        if rec.upvotes is not None and row.get("pk") is not None
+    ]
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 metadata = MetaData()
@@ -116,6 +117,8 @@ users = Table(
     Column("last_login", DateTime(timezone=True)),
     # May hide and unhide comments (migration 0004; `paperwire users add --moderator`).
     Column("moderator", Boolean, nullable=False, default=False, server_default=false()),
+    # Replies to one's comments in the digest (migration 0005_i13b): on unless switched off.
+    Column("notify_replies", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 # Magic links: one row per link sent; `used` set when it is redeemed (single use).
@@ -330,4 +333,45 @@ index_applied = Table(
     Column("papers_indexed", Integer, nullable=False),
     Column("papers_embedded", Integer, nullable=False),
     Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+# --- i13a: external signals, list rules -------------------------------------------------------
+
+# A signal another site gave a paper (Hugging Face daily papers: its upvote count and who
+# submitted it), one row per paper and source, replaced on each ingest. Never counted as our
+# own votes: pages show it apart ("HF ▲ 64").
+paper_signals = Table(
+    "paper_signals",
+    metadata,
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(32), primary_key=True),  # e.g. "hf-daily"
+    Column("upvotes", Integer, nullable=False, default=0),
+    Column("submitter", String(200)),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+# A user's saved list rules: keyword include/exclude (matched in title and abstract) and the
+# categories picked at onboarding; applied to their lists and their digest.
+user_rules = Table(
+    "user_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # include | exclude | category
+    Column("value", String(200), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_user_rules"),
+)
+
+# --- reply notifications in the digest (migration 0005_i13b) ---------------------------
+
+# A reply told to the author of the comment it answers, in the digest of `day`: written when
+# that digest is claimed (in the same transaction), so each reply is told at most once.
+reply_notices = Table(
+    "reply_notices",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, nullable=False),
+    Index("ix_reply_notices_user_day", "user_id", "day"),
 )

@@ -1,4 +1,6 @@
-"""What each user asked to receive in the daily digest: trending, saved searches, recs."""
+"""What each user asked to receive in the daily digest: trending, saved searches, recs, and
+followed authors (kind "author", `query` the author's normalised name, as
+paperwire.community.authors makes it: the caller normalises)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from paperwire.errors import BadRequest
 from paperwire.store.db import Store
 from paperwire.store.schema import subscriptions
 
-KINDS = ("trending", "search", "recs")
+KINDS = ("trending", "search", "recs", "author")
 MAX_QUERY = 1000
 
 
@@ -20,7 +22,7 @@ MAX_QUERY = 1000
 class Subscription:
     id: int
     user_id: int
-    kind: str  # trending | search | recs
+    kind: str  # trending | search | recs | author
     query: str | None  # the saved search of a "search" subscription
     enabled: bool
 
@@ -34,11 +36,11 @@ def check_subscription(kind: str, query: str | None) -> str | None:
     """The query to store for this kind (None but for searches); BadRequest when unusable."""
     if kind not in KINDS:
         raise BadRequest(f"subscription kind {kind!r} is not one of {', '.join(KINDS)}")
-    if kind != "search":
+    if kind not in ("search", "author"):
         return None
     query = (query or "").strip()
     if not query:
-        raise BadRequest("a saved search needs a query")
+        raise BadRequest("a saved search needs a query" if kind == "search" else "no author given")
     if len(query) > MAX_QUERY:
         raise BadRequest(f"a saved search is at most {MAX_QUERY} characters")
     # NUL is refused by PostgreSQL and a lone surrogate (from a mis-decoded argv) by every

@@ -12,6 +12,7 @@ Every URL, in one place:
     /trending                      ?period=day|week|month&page=
     /search                        ?q=&page=&mode=
     /paper/ID                      one paper (ID may hold "/": hep-th/9901001, doi:10.x/y)
+    /author/KEY                    an author's papers (a normalised name)  ?page=
     /ask                           ?q=&mode=&generate=  Ask: cited evidence, optional LLM answer
     /ask/stream                    ?q=&mode=  the generative answer as server-sent events
     /about                         status: papers, days, embeddings, index lag, settings
@@ -26,6 +27,8 @@ Every URL, in one place:
     /api/v1/search  /api/v1/similar  /api/v1/ask  /api/v1/status
     Static files: /static/...
 
+List rules (/account/filters) and the "for you" onboarding (/for-you/start) are routed in
+personal.py; the list pages take ?order=top|all|foryou&cat=CAT&code=1&rules=off (list_order.py).
 Accounts, votes, bookmarks, submissions, subscriptions and the digest pages are routed in
 account.py, community.py, digest_pages.py and recs.py; comments on papers (and the thread
 feed /paper/ID/comments.atom) in discussion.py: every POST there takes `auth.CSRF`.
@@ -47,18 +50,21 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperwire import __version__, text
+from paperwire.community.authors import author_links
 from paperwire.search.service import MAX_PER_PAGE
 from paperwire.settings import Settings, load_settings
 from paperwire.web import (
     account,
     api,
     auth,
+    authors,
     community,
     digest_pages,
     discussion,
     errors,
     ops,
     pages,
+    personal,
     recs,
     tex,
     urls,
@@ -149,6 +155,8 @@ def make_templates() -> Jinja2Templates:
     env.globals.update(
         paper_url=urls.paper_url,
         list_url=urls.list_url,
+        list_page_url=urls.list_page_url,
+        list_query_url=urls.list_query_url,
         feed_url=urls.feed_url,
         search_url=urls.search_url,
         version=__version__,
@@ -163,6 +171,7 @@ def make_templates() -> Jinja2Templates:
         tex_html=tex.render_html,
         category_name=category_name,
         category_label=category_label,
+        author_links=author_links,
     )
     return Jinja2Templates(env=env)
 
@@ -215,6 +224,9 @@ def create_app(settings: Settings | None = None, *, check_every: float = CHECK_E
     app.include_router(discussion.router)  # before pages: /paper/ID/comments.atom
     app.include_router(pages.router)
     for router in (account.router, community.router, digest_pages.router, recs.router):
+        app.include_router(router)
+    app.include_router(personal.router)  # list rules and the "for you" onboarding
+    for router in (authors.router,):  # i13b: author pages, follows
         app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from paperwire import __version__
+from paperwire.community.authors import author_pages
 from paperwire.community.trending import PERIODS, check_period, trending
 from paperwire.community.trending import window as trending_window
 from paperwire.days import day_of
@@ -36,7 +37,9 @@ from paperwire.store import listing
 from paperwire.store.papers import check_paper_id, get_paper, stats
 from paperwire.store.reading import papers_by_pk
 from paperwire.store.votes import votes_in_period
+from paperwire.web import list_order
 from paperwire.web.category_names import category_label, category_name
+from paperwire.web.list_order import ListOptions
 from paperwire.web.site import Site
 from paperwire.web.urls import paper_url
 
@@ -49,6 +52,7 @@ TRENDING_TITLES = {
     "month": "Trending this month (last 30 days)",
 }
 MIN_YEAR, MAX_YEAR = 1000, 9998
+TRENDING_FILTERED = 10_000  # trending papers ranked before a filter narrows them
 
 # Trending: community votes with a time decay (paperwire.community.trending), documented on
 # the page, in the API and in the README; a recency score while a period has no votes.
@@ -174,7 +178,24 @@ def _listing(
     category: str | None = None,
     order: listing.Order = "newest",
     per_page: int = PER_PAGE,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
+    if options is not None:  # the site's list pages: orders and filters (web/list_order.py)
+        return _filtered_listing(
+            site,
+            kind=kind,
+            key=key,
+            title=title,
+            first=first,
+            last=last,
+            page=page,
+            category=category,
+            per_page=per_page,
+            options=options,
+            user_id=user_id,
+            order=order,
+        )
     store = site.store
     total = listing.count_range(store, first=first, last=last, category=category)
     pages = pagination(page, per_page, total)
@@ -203,6 +224,61 @@ def _listing(
     }
 
 
+def _filtered_listing(
+    site: Site,
+    *,
+    kind: str,
+    key: str | None,
+    title: str,
+    first: date | None,
+    last: date | None,
+    page: int,
+    category: str | None,
+    per_page: int,
+    options: ListOptions,
+    user_id: int | None,
+    order: listing.Order = "newest",
+) -> dict[str, Any]:
+    if kind not in list_order.ORDERED_KINDS:  # the orders are offered on day and week lists
+        options = dataclasses.replace(options, order="all")
+    found = list_order.ordered_rows(
+        site,
+        first=first,
+        last=last,
+        category=category,
+        options=options,
+        user_id=user_id,
+        page=page,
+        per_page=per_page,
+        views=_papers,
+        base_order=order,
+    )
+    return {
+        "kind": kind,
+        "key": key,
+        "title": title,
+        "first_day": first,
+        "last_day": last,
+        "category": category,
+        "prev": None,
+        "next": None,
+        "days": [],
+        "note": found.note,
+        "papers": found.papers,
+        "pagination": pagination(page, per_page, found.total),
+        "options": options,
+        "query": options.query(),
+        "orders": list_order.ORDERS if kind in list_order.ORDERED_KINDS else {},
+        # Chips from the listed days' categories (a category page has its one category).
+        "chips": list_order.chips(site, first=first, last=last, options=options)
+        if first is not None
+        else [],
+        "onboarding": found.onboarding,
+        "hidden_by_rules": found.hidden_by_rules,
+        "signed_in": user_id is not None,
+    }
+
+
 def _neighbours(site: Site, data: dict[str, Any], key_of: Any) -> dict[str, Any]:
     """Fill `prev`/`next` with the keys of the nearest views that have papers."""
     before, after = listing.neighbour_days(
@@ -214,7 +290,13 @@ def _neighbours(site: Site, data: dict[str, Any], key_of: Any) -> dict[str, Any]
 
 
 def day_page(
-    site: Site, *, day: date | None = None, page: int = 1, per_page: int = PER_PAGE
+    site: Site,
+    *,
+    day: date | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """One listing day's papers (the latest announced day when `day` is None)."""
     if day is None:
@@ -233,11 +315,21 @@ def day_page(
         last=day,
         page=page,
         per_page=per_page,
+        options=options,
+        user_id=user_id,
     )
     return _neighbours(site, data, lambda d: d.isoformat())
 
 
-def week_page(site: Site, *, day: date, page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+def week_page(
+    site: Site,
+    *,
+    day: date,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
+) -> dict[str, Any]:
     """The papers of the ISO week (Monday to Sunday) that contains `day`."""
     monday = day - timedelta(days=day.weekday())
     sunday = monday + timedelta(days=6)
@@ -252,13 +344,21 @@ def week_page(site: Site, *, day: date, page: int = 1, per_page: int = PER_PAGE)
         last=sunday,
         page=page,
         per_page=per_page,
+        options=options,
+        user_id=user_id,
     )
     data["days"] = _days(site, monday, sunday)
     return _neighbours(site, data, lambda d: (d - timedelta(days=d.weekday())).isoformat())
 
 
 def month_page(
-    site: Site, *, month: date, page: int = 1, per_page: int = PER_PAGE
+    site: Site,
+    *,
+    month: date,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """The papers of one calendar month (`month` is its first day)."""
     first = month.replace(day=1)
@@ -272,6 +372,8 @@ def month_page(
         last=last,
         page=page,
         per_page=per_page,
+        options=options,
+        user_id=user_id,
     )
     data["days"] = _days(site, first, last)
     return _neighbours(site, data, lambda d: f"{d:%Y-%m}")
@@ -283,7 +385,13 @@ def _days(site: Site, first: date, last: date) -> list[dict[str, Any]]:
 
 
 def category_page(
-    site: Site, *, category: str, page: int = 1, per_page: int = PER_PAGE
+    site: Site,
+    *,
+    category: str,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """One category's papers, newest listing day first."""
     check_category(category)
@@ -299,6 +407,8 @@ def category_page(
         category=category,
         page=page,
         per_page=per_page,
+        options=options,
+        user_id=user_id,
     )
 
 
@@ -317,7 +427,13 @@ def categories_page(site: Site) -> dict[str, Any]:
 
 
 def trending_page(
-    site: Site, *, period: str = "week", page: int = 1, per_page: int = PER_PAGE
+    site: Site,
+    *,
+    period: str = "week",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """Trending over the last day, week (7 days) or month (30 days), ending now: papers ranked
     by `TRENDING_FORMULA` (each with its `score` and its `votes` in the period). A period
@@ -326,9 +442,18 @@ def trending_page(
     check_period(period)
     offset = (page - 1) * per_page
     now = datetime.now(UTC)
-    ranked, total = trending(site.store, period=period, limit=per_page, offset=offset, now=now)
-    if total == 0:
-        return _recency_trending(site, period=period, page=page, per_page=per_page)
+    rule = list_order.page_filter(site, options, user_id)
+    if rule:  # rank everything that scores, then narrow it (one query per 500 papers)
+        ranked, total = trending(site.store, period=period, limit=TRENDING_FILTERED, now=now)
+        kept = listing.keep_pks(site.store, [pk for pk, _ in ranked], rule) if total else set()
+        ranked = [(pk, score) for pk, score in ranked if pk in kept]
+        total, ranked = len(ranked), ranked[offset : offset + per_page]
+    else:
+        ranked, total = trending(site.store, period=period, limit=per_page, offset=offset, now=now)
+    if total == 0 and not rule:
+        return _recency_trending(
+            site, period=period, page=page, per_page=per_page, options=options, user_id=user_id
+        )
     pages = pagination(page, per_page, total)
     start, end = trending_window(period, now=now)
     pks = [pk for pk, _ in ranked]
@@ -354,10 +479,18 @@ def trending_page(
         "note": TRENDING_NOTE,
         "papers": papers,
         "pagination": pages,
-    }
+    } | list_order.controls(site, options, user_id, first=start.date(), last=end.date())
 
 
-def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> dict[str, Any]:
+def _recency_trending(
+    site: Site,
+    *,
+    period: str,
+    page: int,
+    per_page: int,
+    options: ListOptions | None = None,
+    user_id: int | None = None,
+) -> dict[str, Any]:
     last = listing.latest_listing_day(site.store)
     first = last - timedelta(days=PERIODS[period] - 1) if last else None
     data = _listing(
@@ -370,6 +503,8 @@ def _recency_trending(site: Site, *, period: str, page: int, per_page: int) -> d
         page=page,
         order="recency",
         per_page=per_page,
+        options=options,
+        user_id=user_id,
     )
     data["note"] = TRENDING_FALLBACK_NOTE
     return data
@@ -496,6 +631,7 @@ def search_page(
     data["hits"] = _papers(result.hits)
     data["pagination"] = pagination(page, per_page, result.total, last_page=MAX_RESULTS // per_page)
     data["embedding"] = embedding_coverage(site, mode)
+    data["author_pages"] = author_pages(result.parsed.must)  # i13b: `author:` -> its page
     return data
 
 

@@ -4,6 +4,7 @@ GET  /account/subscriptions               the user's subscriptions (anonymous: 3
 POST /account/subscriptions               add one: kind=trending|recs|search (&query=)
 POST /account/subscriptions/{id}/enabled  enabled=1|0: switch one on or off
 POST /account/subscriptions/{id}/remove   delete one
+POST /account/replies                     on=1|0: replies to your comments in the digest
 GET  /unsubscribe?token=T                 a page with one button (no sign-in needed)
 POST /unsubscribe?token=T                 RFC 8058 one-click: every subscription off
 GET  /digest/preview                      today's digest for the signed-in user (no mail)
@@ -24,6 +25,7 @@ from paperwire.digest.render import Renderer
 from paperwire.digest.tokens import read_unsubscribe_token
 from paperwire.errors import BadQuery, BadRequest, NotFound
 from paperwire.search.query import parse_query
+from paperwire.store.replies import notify_replies, set_notify_replies
 from paperwire.store.subscriptions import (
     KINDS,
     MAX_QUERY,
@@ -49,6 +51,8 @@ NOTICES = {  # fixed texts for ?done=: nothing from the query string is echoed
     "on": "Switched on.",
     "off": "Switched off.",
     "removed": "Removed.",
+    "replies-on": "Replies to your comments will be in your digest.",
+    "replies-off": "Replies to your comments will not be in your digest any more.",
 }
 Token = Annotated[str, Query(max_length=1000)]
 
@@ -84,6 +88,7 @@ def _preferences_page(
         "has": {s.kind for s in subs},
         "max_query": MAX_QUERY,
         "nav": "account",
+        "notify_replies": notify_replies(site_of(request).store, user.id),
     }
     response = private_page(request, "preferences.html", context)
     response.status_code = status
@@ -129,6 +134,16 @@ def remove(request: Request, user: auth.SignedIn, sub_id: RowId) -> Response:
     if not remove_subscription(site_of(request).store, user.id, sub_id):
         raise NotFound("you have no such subscription")
     return _done("removed")
+
+
+@router.post("/account/replies", dependencies=[auth.CSRF])
+def replies_setting(
+    request: Request, user: auth.SignedIn, on: Annotated[str, Form(max_length=5)] = "0"
+) -> Response:
+    """Replies to the user's comments in their digest: on (the default) or off."""
+    wanted = on in ("1", "on", "true")
+    set_notify_replies(site_of(request).store, user.id, wanted)
+    return _done("replies-on" if wanted else "replies-off")
 
 
 # --- unsubscribe ---------------------------------------------------------------------------

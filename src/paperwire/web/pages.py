@@ -18,12 +18,15 @@ from paperwire.errors import BadQuery, NotFound
 from paperwire.search.generate import ChatConfig, generate_events
 from paperwire.web import auth, community_view, data
 from paperwire.web.feeds import MEDIA_TYPES, FeedFormat, build_feed
+from paperwire.web.list_order import ORDER_COOKIE, ListOptions, parse_options
+from paperwire.web.signals_view import annotate_signals
 from paperwire.web.site import Site
 from paperwire.web.tex import needs_katex
 from paperwire.web.urls import list_url, page_texts, paper_url
 
 router = APIRouter(include_in_schema=False)
 FEED_ENTRIES = 100
+ORDER_COOKIE_SECONDS = 365 * 24 * 3600
 
 Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
 Period = Annotated[str, Query(max_length=16, description="day, week or month.")]
@@ -43,6 +46,7 @@ def render(
 ) -> Response:
     if fragment and request.headers.get("HX-Request"):
         template = fragment
+    page = annotate_signals(request, page)  # external signals (HF upvotes): one query
     page = community_view.annotate(request, page)  # votes of the page's papers: one query
     context = {"d": page, "math": needs_katex(page_texts(page))}
     response: Response = request.app.state.templates.TemplateResponse(request, template, context)
@@ -63,32 +67,87 @@ def private_page(
 
 
 def _list(request: Request, page: dict[str, Any]) -> Response:
-    return render(request, "list.html", page, fragment="_more.html")
+    response = render(request, "list.html", page, fragment="_more.html")
+    options = page.get("options")
+    if isinstance(options, ListOptions) and options.explicit and page.get("orders"):
+        # The chosen order is remembered (signed in or not): a cookie, not an account setting.
+        site: Site = request.app.state.site
+        response.set_cookie(
+            ORDER_COOKIE,
+            options.order,
+            max_age=ORDER_COOKIE_SECONDS,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=site.settings.secure_cookies or request.url.scheme == "https",
+        )
+    return response
+
+
+class ListQuery:
+    """The list pages' order and filters (paperwire.web.list_order), as query parameters."""
+
+    def __init__(
+        self,
+        request: Request,
+        order: Annotated[
+            str | None, Query(max_length=16, description="top, all or foryou.")
+        ] = None,
+        cat: Annotated[list[str] | None, Query(description="Category chips (any of).")] = None,
+        code: Annotated[int, Query(ge=0, le=1, description="1: papers with code only.")] = 0,
+        rules: Annotated[str | None, Query(max_length=3, description="off: no rules.")] = None,
+    ) -> None:
+        user = auth.current_user(request)
+        self.user_id = user.id if user is not None else None
+        self.options = parse_options(
+            order=order,
+            remembered=request.cookies.get(ORDER_COOKIE),
+            categories=[c[:80] for c in (cat or [])],
+            code=bool(code),
+            rules=rules,
+        )
+
+
+ListDep = Annotated[ListQuery, Depends()]
 
 
 @router.get("/")
-def home(request: Request, site: SiteDep, page: Page = 1) -> Response:
-    return _list(request, data.day_page(site, page=page))
+def home(request: Request, site: SiteDep, q: ListDep, page: Page = 1) -> Response:
+    return _list(request, data.day_page(site, page=page, options=q.options, user_id=q.user_id))
 
 
 @router.get("/day/{day}")
-def day(request: Request, site: SiteDep, day: str, page: Page = 1) -> Response:
-    return _list(request, data.day_page(site, day=data.parse_day(day), page=page))
+def day(request: Request, site: SiteDep, day: str, q: ListDep, page: Page = 1) -> Response:
+    found = data.day_page(
+        site, day=data.parse_day(day), page=page, options=q.options, user_id=q.user_id
+    )
+    return _list(request, found)
 
 
 @router.get("/week/{day}")
-def week(request: Request, site: SiteDep, day: str, page: Page = 1) -> Response:
-    return _list(request, data.week_page(site, day=data.parse_day(day), page=page))
+def week(request: Request, site: SiteDep, day: str, q: ListDep, page: Page = 1) -> Response:
+    found = data.week_page(
+        site, day=data.parse_day(day), page=page, options=q.options, user_id=q.user_id
+    )
+    return _list(request, found)
 
 
 @router.get("/month/{month}")
-def month(request: Request, site: SiteDep, month: str, page: Page = 1) -> Response:
-    return _list(request, data.month_page(site, month=data.parse_month(month), page=page))
+def month(request: Request, site: SiteDep, month: str, q: ListDep, page: Page = 1) -> Response:
+    found = data.month_page(
+        site, month=data.parse_month(month), page=page, options=q.options, user_id=q.user_id
+    )
+    return _list(request, found)
 
 
 @router.get("/category/{category}")
-def category(request: Request, site: SiteDep, category: str, page: Page = 1) -> Response:
-    return _list(request, data.category_page(site, category=category, page=page))
+def category(
+    request: Request, site: SiteDep, category: str, q: ListDep, page: Page = 1
+) -> Response:
+    found = data.category_page(
+        site, category=category, page=page, options=q.options, user_id=q.user_id
+    )
+    return _list(request, found)
 
 
 @router.get("/categories")
@@ -97,8 +156,11 @@ def categories(request: Request, site: SiteDep) -> Response:
 
 
 @router.get("/trending")
-def trending(request: Request, site: SiteDep, period: Period = "week", page: Page = 1) -> Response:
-    return _list(request, data.trending_page(site, period=period, page=page))
+def trending(
+    request: Request, site: SiteDep, q: ListDep, period: Period = "week", page: Page = 1
+) -> Response:
+    found = data.trending_page(site, period=period, page=page, options=q.options, user_id=q.user_id)
+    return _list(request, found)
 
 
 # --- one paper, search, about ----------------------------------------------------------------

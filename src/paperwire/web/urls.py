@@ -29,6 +29,24 @@ def list_url(kind: str, key: str | None, page: int = 1) -> str:
     return base + (f"?page={page}" if page > 1 else "")
 
 
+def list_page_url(page: dict[str, Any], number: int) -> str:
+    """A list's page `number`, keeping the list's order and filters (`query`, when the page
+    has them: see paperwire.web.list_order)."""
+    url = list_url(page["kind"], page["key"], number)
+    query = page.get("query")
+    if not query:
+        return url
+    return url + ("&" if "?" in url else "?") + query
+
+
+def list_query_url(page: dict[str, Any], query: str) -> str:
+    """The list's first page with this query (its order and filters changed)."""
+    url = list_url(page["kind"], page["key"])
+    if not query:
+        return url
+    return url + ("&" if "?" in url else "?") + query
+
+
 def feed_url(kind: str, key: str | None, fmt: str = "atom") -> str:
     if kind == "trending":
         return f"/trending/feed.{fmt}?" + urlencode({"period": key or "week"})

@@ -50,7 +50,7 @@ class Search:
         if self.allow is not None and np.any(self.allow[1:] < self.allow[:-1]):
             self.allow = np.sort(self.allow)  # promised sorted; cheap to check, not to trust
         an = index.analyzer
-        counts = Counter(an.analyze(q.text))
+        counts: Counter[str] = Counter(dict(q.weighted) or an.analyze(q.text))
         self.phrases = [ids for p in q.phrases if (ids := self._ids(an.analyze(p)))]
         self.dead_phrase = any(any(t not in index.vocab for t in an.analyze(p)) for p in q.phrases)
         for p in q.phrases:

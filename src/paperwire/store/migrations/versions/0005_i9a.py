@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_i9a"
-down_revision = "0004"
+down_revision = "0005_i13b"
 branch_labels = None
 depends_on = None
 
