@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-process lock for SQLite's first migration
+    fcntl = None  # type: ignore[assignment]
 
 from alembic import command
 from alembic.config import Config
@@ -13,7 +20,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, delete, event, false, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from paperwire.errors import ConfigError
 from paperwire.settings import Settings, load_settings
@@ -96,20 +109,41 @@ def _migrate(engine: Engine) -> bool:
     cfg = _alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
-        with engine.begin() as conn:
+        with _other_processes_held_off(engine), engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
             current = MigrationContext.configure(conn).get_current_revision()
             if current == head:
                 return False
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-    except (OperationalError, ProgrammingError) as exc:
-        # Two processes starting at once (`serve --workers N`) both find the schema old; the
-        # loser's DDL fails on tables the winner just made. Its schema is at head all the same.
-        if _revision(engine) == head:
-            return False
+    except (OperationalError, ProgrammingError, IntegrityError) as exc:
         raise ConfigError(f"cannot open the database: {exc.orig}") from exc
     log.info("database migrated from %s to %s", current, head)
     return True
+
+
+# Two processes starting at once (`serve --workers N`) both find the schema old; without a lock
+# the second one's DDL fails on what the first is making. The first migrates, the others wait and
+# then find the schema at head. PostgreSQL: an advisory lock held by the migrating transaction.
+MIGRATION_LOCK = 7_270_418
+
+
+@contextmanager
+def _other_processes_held_off(engine: Engine) -> Iterator[None]:
+    """SQLite: an exclusive lock on a file beside the database while migrating (SQLite's own
+    locks do not cover its DDL here, and locking the database file itself with a second
+    descriptor would break them). Nothing for other databases (their lock is taken in SQL)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or fcntl is None:
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _revision(engine: Engine) -> str | None:
