@@ -79,7 +79,7 @@ def test_expand_mixes_the_query_with_the_model() -> None:
     out = expand(index, query, feedback, cfg)
     model = relevance_model(index, feedback, fb_terms=3)
     assert list(model) == ["inhibitor", "kinas", "growth"]
-    assert out.weighted == pytest.approx(
+    assert dict(out.weighted) == pytest.approx(
         {  # on the query's count scale: 2 terms, so the model's weights sum to 2 * 0.25
             "kinas": 0.75 + 0.25 * 2 * model["kinas"],
             "tumour": 0.75,  # a query term the model does not hold keeps its own share
@@ -89,7 +89,7 @@ def test_expand_mixes_the_query_with_the_model() -> None:
     )
     assert (out.text, out.must, out.day_from) == (query.text, query.must, query.day_from)
     only_first = expand(index, query, feedback, PrfConfig(fb_docs=1, fb_terms=3, weight=0.25))
-    assert set(only_first.weighted or {}) == {"kinas", "inhibitor", "tumour", "block"}
+    assert set(dict(only_first.weighted)) == {"kinas", "inhibitor", "tumour", "block"}
     assert only_first.weighted != out.weighted  # doc 2 no longer counts
 
 
