@@ -4,11 +4,10 @@ on the ten hand-made papers of test_embedded.py. Milvus must give the embedded r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import dataclasses
 
 import numpy as np
 import pytest
