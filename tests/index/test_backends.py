@@ -339,3 +339,18 @@ def test_milvus_version_moves_on_save_and_instance_stays(milvus_server: MilvusSe
         assert again.instance() != writer.instance()  # a new collection: applied anew
     finally:
         writer.drop()
+
+
+def test_a_weighted_query_ranks_as_the_embedded_one(
+    lexical_only: Any, request: pytest.FixtureRequest
+) -> None:
+    """RM3's expanded query (`Query.weighted`, analysed terms): Milvus repeats each term by
+    its weight in one BM25 search, the lexical index weighs it; the rankings agree."""
+    embedded = build("embedded", HashEncoder(16), request, embed=False)
+    for weighted in ({"attent": 2.0, "graph": 1.0}, {"attent": 0.05, "graph": 1.0, "network": 0.3}):
+        query = Query(text="ignored", weighted=weighted)
+        want = embedded.search(query, k=10, mode="bm25")
+        got = lexical_only.search(query, k=10, mode="bm25")
+        assert got.keys.tolist() == want.keys.tolist()
+        ratio = got.scores / want.scores  # Milvus scales BM25 by (k1 + 1)
+        assert ratio == pytest.approx(np.full(len(ratio), ratio[0]), rel=0.02)

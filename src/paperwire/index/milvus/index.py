@@ -14,7 +14,8 @@ same RM3 relevance model (`prf`); what differs is where each list comes from:
   first fusion; the documents' term counts read from their stored analysed text), plus ColBERT
   MaxSim over the union, token bits read from `tokens` (the shared store, see `tokens.py`).
   Milvus's BM25 function takes query text, not term weights, so the weighted expanded query
-  is one BM25 search per term, summed with the terms' weights (BM25 is a sum over terms).
+  is text with each term repeated in proportion to its weight (the function counts a term's
+  repeats in the query, as the lexical index's weighted query would weigh it).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ MAX_LIMIT = 16_384  # Milvus's top-k ceiling
 LEX_COMPLETE = 1000  # BM25 hits read to score the hybrid candidates (see _complete_lexical)
 PHRASE_OVERFETCH = 4  # candidates fetched per wanted hit when phrases must be verified
 ROW_FIELDS = ["pk", "text", "title_n", "abstract_n"]
+MIN_REPEATS, MAX_REPEATS = 4, 200  # query-text repeats of a weighted term (see _weighted)
 DF_CACHE = 4096  # document frequencies remembered (each is a count query on the server)
 
 
@@ -298,16 +300,17 @@ class MilvusIndex(IndexBackend):
         return self._search(" ".join(terms), "sparse", k, expr, q, "BM25")
 
     def _weighted(self, q: Query, k: int, expr: str) -> Hits:
-        """BM25 of a weighted-term query: Σ_t w_t · BM25_t, each term's from its own search
-        (to depth k: a paper beyond a term's k best gets 0 for it)."""
-        scores: dict[int, float] = {}
-        for term, weight in q.weighted:
-            hits = self._search(term, "sparse", k, expr, q, "BM25")
-            for key, score in zip(hits.keys.tolist(), hits.scores.tolist(), strict=True):
-                scores[key] = scores.get(key, 0.0) + weight * score
-        keys = np.fromiter(scores, np.int64, len(scores))
-        values = np.fromiter(scores.values(), np.float32, len(scores))
-        return top_k(keys, values, k)
+        """BM25 of a weighted-term query (Σ_t w_t · BM25_t) in one search: Milvus's BM25
+        function weighs each query term by its count in the query text, so each term is
+        repeated in proportion to its weight (at least MIN_REPEATS times for the lightest,
+        at most MAX_REPEATS for the heaviest) and the scores scaled back."""
+        weights = {t: w for t, w in q.weighted if w > 0}
+        if not weights:
+            return Hits.empty()
+        unit = max(min(weights.values()) / MIN_REPEATS, max(weights.values()) / MAX_REPEATS)
+        words = [t for t, w in sorted(weights.items()) for _ in range(max(1, round(w / unit)))]
+        hits = self._search(" ".join(words), "sparse", k, expr, q, "BM25")
+        return Hits(hits.keys, hits.scores * np.float32(unit), hits.total)
 
     def _dense(self, qvec: np.ndarray, q: Query, k: int, expr: str) -> Hits:
         vec = np.asarray(qvec, np.float32).tolist()
