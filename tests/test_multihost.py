@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from paperwire.index.location import parse_index
+from paperwire.index.manager import sync_status
 from paperwire.settings import Settings
 from paperwire.store import open_store
 from paperwire.store.papers import upsert_records
@@ -119,12 +121,20 @@ def hosts(tmp_path: Path, pg_url: str, milvus_server: MilvusServer) -> Iterator[
 
 
 def start_worker(hosts: Hosts) -> None:
-    """`paperwire worker`: its first cycle (no harvest reaches a source here: OAI-PMH points at
-    a closed port) indexes and embeds what the store holds; then the index follower polls."""
+    """`paperwire worker`: a cycle every 2 s (no harvest reaches a source here: OAI-PMH points
+    at a closed port) indexes and embeds what the store gained; between cycles the index
+    follower applies store changes every 0.5 s."""
     closed = f"http://127.0.0.1:{free_port()}/oai"
     hosts.start("worker", "worker", ready="pipeline worker: a cycle every",
                 PAPERWIRE_SOURCES="oai", PAPERWIRE_OAI_URL=closed, PAPERWIRE_HTTP_RETRIES="0",
-                PAPERWIRE_WORKER_INTERVAL="3600")  # fmt: skip
+                PAPERWIRE_WORKER_INTERVAL="2")  # fmt: skip
+
+
+def embedded_fraction(hosts: Hosts) -> tuple[int, float]:
+    """(papers indexed, embedded fraction) as the worker last recorded them in the store."""
+    with open_store(url=hosts.env["PAPERWIRE_DATABASE_URL"]) as store:
+        row = sync_status(store, parse_index(hosts.env["PAPERWIRE_INDEX"]).name)
+    return row["recorded_papers_indexed"], row["recorded_embedded_fraction"]
 
 
 def ingest(hosts: Hosts, *records: Any) -> None:
@@ -187,9 +197,9 @@ def test_two_hosts_share_one_store_and_one_index(hosts: Hosts, arxiv: RecordedSe
     assert post_as(a, hosts, "sub@example.org", "/submit", {"paper": "2104.12255"}) == 303
     within(FOUND_WITHIN, lambda: "2104.12255" in search_ids(b, "cryptography"), "B: submit")
 
-    # The worker's embedding job (dense vectors in Milvus, token bits in the store): hybrid
-    # with the MaxSim rerank on B puts the paper first.
-    hosts.run("worker", "index", "embed")
+    # The worker's embedding (dense vectors in Milvus, token bits in the store), recorded in
+    # the store: hybrid with the MaxSim rerank on B puts the paper first.
+    within(60, lambda: embedded_fraction(hosts) == (5, 1.0), "the worker never embedded all")
     hybrid = search_ids(b, "beetle wings", mode="hybrid+rerank")
     assert hybrid[0] == "2607.00009"
 
