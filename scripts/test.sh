@@ -19,4 +19,5 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 export PAPERWIRE_REQUIRE_POSTGRES=1 PAPERWIRE_REQUIRE_BROWSER=1 PAPERWIRE_REQUIRE_WRK=1
+export PAPERWIRE_REQUIRE_MILVUS=1
 python3 -m pytest "$@"

@@ -8,6 +8,8 @@ import pytest
 from paperwire.store import Store, open_store
 from tests.support.httpserver import RecordedServer, Route
 from tests.support.mailserver import Capture, MailServer
+from tests.support.milvus import MilvusServer
+from tests.support.milvus import start_server as start_milvus
 from tests.support.pg import PostgresServer, start_server
 from tests.support.shared_data import DATA, FIXTURES, need
 
@@ -68,6 +70,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = open_store(url=url)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def milvus_server() -> Iterator[MilvusServer]:
+    """The session's Milvus server (milvus-lite on loopback, tests/support/milvus.py; skipped,
+    or failed under PAPERWIRE_REQUIRE_MILVUS=1, when milvus-lite is not installed). Tests use
+    their own collections: `milvus_server.url()` names a fresh one."""
+    server = start_milvus()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

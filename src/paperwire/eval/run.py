@@ -46,6 +46,7 @@ def build_eval_index(
     ]
     index.upsert(docs)
     if encoder is None:
+        index.save()
         return index
     texts = [d.text() for d in docs]
     for start, pooled, tokens in iter_cached(encoder, texts, kind="doc", cache_dir=cache_dir):
@@ -56,6 +57,7 @@ def build_eval_index(
         index.add_vectors(keys, hashes, pooled, tokens)
         if progress:
             progress("embed corpus", start + len(pooled), len(texts))
+    index.save()  # Milvus: rows out of the server's write buffer into indexed segments
     return index
 
 

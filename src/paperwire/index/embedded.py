@@ -393,17 +393,7 @@ class EmbeddedIndex(IndexBackend):
         return top_k(keys[keep], scores[keep], len(keys))
 
     def _fuse(self, lists: list[Hits], k: int, weights: Sequence[float] | None = None) -> Hits:
-        fusion = self.fusion
-        if weights is None:
-            weights = fusion.rerank_weights if len(lists) == 3 else fusion.hybrid_weights
-        if fusion.method == "rrf":
-            return rrf(lists, k=k, weights=list(weights), rrf_k=fusion.rrf_k)
-        # Completed lists hold every candidate, except that the dense and MaxSim lists lack a
-        # paper without vectors yet: unknown is not bad, so it takes the list's mean (z = 0).
-        floors = [float(h.scores.mean()) if len(h) else None for h in lists]
-        return score_fusion(
-            lists, k=k, weights=list(weights), floors=floors, method=fusion.normalise
-        )
+        return fuse(self.fusion, lists, k, weights)
 
     def _newest(self, k: int) -> Hits:
         keys = self.lexical.keys()
@@ -550,6 +540,21 @@ class EmbeddedIndex(IndexBackend):
             if lens[j]:
                 out[i] = sims[ends[j] - lens[j] : ends[j]]
         return out
+
+
+def fuse(
+    fusion: FusionConfig, lists: list[Hits], k: int, weights: Sequence[float] | None = None
+) -> Hits:
+    """The lists fused as `fusion` says (every backend fuses through here): lexical + dense, or
+    lexical + dense + MaxSim, or the two lists of `similar` with `weights`."""
+    if weights is None:
+        weights = fusion.rerank_weights if len(lists) == 3 else fusion.hybrid_weights
+    if fusion.method == "rrf":
+        return rrf(lists, k=k, weights=list(weights), rrf_k=fusion.rrf_k)
+    # Completed lists hold every candidate, except that the dense and MaxSim lists lack a
+    # paper without vectors yet: unknown is not bad, so it takes the list's mean (z = 0).
+    floors = [float(h.scores.mean()) if len(h) else None for h in lists]
+    return score_fusion(lists, k=k, weights=list(weights), floors=floors, method=fusion.normalise)
 
 
 def _first(hits: Hits, k: int) -> Hits:

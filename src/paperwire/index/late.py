@@ -121,6 +121,16 @@ class TokenStore:
         self._alive = np.ones(len(keys), dtype=bool)
         self._lookup: KeyLookup | None = None
 
+    @classmethod
+    def from_packed(
+        cls, dim: int, keys: np.ndarray, offsets: np.ndarray, bits: np.ndarray
+    ) -> TokenStore:
+        """A store over already packed bits (keys [n], token offsets [n+1], bits [T, nbytes]),
+        e.g. read back from another place that keeps them (the shared store)."""
+        store = cls(dim)
+        store._set_base(np.asarray(keys, np.int64), np.asarray(offsets, np.int64), bits)
+        return store
+
     def __len__(self) -> int:
         return int(self._alive.sum())
 

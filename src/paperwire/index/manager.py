@@ -54,30 +54,41 @@ def open_backend(settings: Settings, *, rebuild: bool = False, **kwargs: Any) ->
     location = parse_index(settings.index)
     if location.kind == "embedded":
         return open_index(settings, rebuild=rebuild, **kwargs)
+    backend: IndexBackend = _milvus_opener()(settings.index, settings, **kwargs)
+    return backend
+
+
+def _milvus_opener() -> Callable[..., Any]:
+    """`paperwire.index.milvus.open_milvus`, or ConfigError when this install lacks it."""
     try:
-        from paperwire.index.milvus import open_milvus  # type: ignore[import-not-found,unused-ignore]
+        from paperwire.index.milvus import open_milvus
     except ModuleNotFoundError as exc:
         if (exc.name or "").startswith("paperwire.index.milvus"):
             raise ConfigError(MILVUS_MISSING) from None
         raise ConfigError(
             f"the Milvus backend needs {exc.name}: pip install 'paperwire[milvus]'"
         ) from None
-    backend: IndexBackend = open_milvus(settings.index, settings)
-    return backend
+    return open_milvus
 
 
 def open_scratch_backend(
-    settings: Settings, name: str, *, encoder: Encoder | None = None
+    settings: Settings, name: str, *, encoder: Encoder | None = None, shared_tokens: bool = False
 ) -> IndexBackend:
-    """An index for `eval` and `bench` on the configured backend, apart from the site's: an
-    in-memory embedded index, or the Milvus collection `<collection>_<name>` (its papers are
-    upserted anew, so a re-run replaces them)."""
+    """An empty index for `eval` and `bench` on the configured backend, apart from the site's:
+    an in-memory embedded index, or the Milvus collection `<collection>_<name>`, made anew.
+    Its token vectors stay in this process, or with `shared_tokens` go to `settings`' store
+    (`bench search` times it in another process, over a scratch data home)."""
     location = parse_index(settings.index)
     if location.kind == "embedded":
         return EmbeddedIndex(None, encoder=encoder, encoder_spec=settings.encoder)
     safe = re.sub(r"[^A-Za-z0-9_]", "_", name)
     scratch = f"milvus://{location.host}:{location.port}/{location.collection}_{safe}"
-    return open_backend(settings.model_copy(update={"index": scratch}))
+    open_milvus = _milvus_opener()
+    kwargs: dict[str, Any] = {"encoder": encoder, "local_tokens": not shared_tokens}
+    old = open_milvus(scratch, settings, **kwargs)
+    old.drop()  # a scratch index starts empty (a re-run must not keep the last run's rows)
+    backend: IndexBackend = open_milvus(scratch, settings, **kwargs)
+    return backend
 
 
 def open_index(settings: Settings, *, rebuild: bool = False, **kwargs: Any) -> EmbeddedIndex:

@@ -18,6 +18,7 @@ through `LexicalIndex.search` as `LexQuery.weighted`, so filters and `allow` wor
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -75,22 +76,34 @@ def doc_term_weights(lexical: LexicalIndex, keys: np.ndarray) -> list[dict[int, 
 
 
 def relevance_model(lexical: LexicalIndex, feedback: Hits, *, fb_terms: int) -> dict[str, float]:
-    """RM1 over the feedback hits: the `fb_terms` best terms, weights summing to 1 (ties by
-    term, so the same hits always give the same model)."""
-    if not len(feedback):
+    """RM1 over the feedback hits, their term counts read from the lexical index."""
+    terms = lexical.terms
+    counts = [
+        {terms[t]: w for t, w in doc.items()} for doc in doc_term_weights(lexical, feedback.keys)
+    ]
+    return relevance_model_of(counts, feedback.scores, fb_terms=fb_terms)
+
+
+def relevance_model_of(
+    counts: Sequence[Mapping[str, float]], scores: np.ndarray, *, fb_terms: int
+) -> dict[str, float]:
+    """RM1 over feedback documents given as their field-weighted term counts (aligned with
+    their scores): the `fb_terms` best terms, weights summing to 1 (ties by term, so the same
+    documents always give the same model). Any backend that can count a document's terms
+    (the lexical index, Milvus's stored analysed text) builds the model here."""
+    if not len(counts):
         return {}
-    scores = np.maximum(feedback.scores.astype(np.float64), 0.0)
+    scores = np.maximum(np.asarray(scores, np.float64), 0.0)
     prior = scores / scores.sum() if scores.sum() > 0 else np.full(len(scores), 1 / len(scores))
-    model: dict[int, float] = {}
-    for p_doc, counts in zip(prior, doc_term_weights(lexical, feedback.keys), strict=True):
-        length = sum(counts.values())
+    model: dict[str, float] = {}
+    for p_doc, doc in zip(prior, counts, strict=True):
+        length = sum(doc.values())
         if length <= 0:
             continue
-        for tid, tf in counts.items():
-            model[tid] = model.get(tid, 0.0) + p_doc * tf / length
-    terms = lexical.terms
+        for term, tf in doc.items():
+            model[term] = model.get(term, 0.0) + p_doc * tf / length
     ranked = sorted(
-        ((terms[t], w) for t, w in model.items() if _expansion_candidate(terms[t])),
+        ((t, w) for t, w in model.items() if _expansion_candidate(t)),
         key=lambda tw: (-tw[1], tw[0]),
     )[:fb_terms]
     total = sum(w for _, w in ranked)
@@ -104,7 +117,14 @@ def expand(lexical: LexicalIndex, query: LexQuery, feedback: Hits, cfg: PrfConfi
         return query
     original = Counter(t for t in lexical.analyzer.analyze(query.text) if t in lexical.vocab)
     top = Hits(feedback.keys[: cfg.fb_docs], feedback.scores[: cfg.fb_docs])
-    model = relevance_model(lexical, top, fb_terms=cfg.fb_terms)
+    return mix(query, original, relevance_model(lexical, top, fb_terms=cfg.fb_terms), cfg)
+
+
+def mix(
+    query: LexQuery, original: Counter[str], model: dict[str, float], cfg: PrfConfig
+) -> LexQuery:
+    """The RM3 mix of the query's own term counts with the relevance model, as
+    `query.weighted` (the query itself when either is empty)."""
     if not original or not model:
         return query
     # On the scale of the query's own term counts (the model's weights sum to the number of

@@ -16,7 +16,7 @@ terms is required, in `must_not` any of them excludes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 SORTS = ("relevance", "date")
@@ -39,7 +39,8 @@ class Query:
     sort: str = ""
     # Analysed terms with their query weights, used in place of `text` by the lexical index
     # when given: an expanded query (index/prf.py) whose terms are stems, not words to analyse.
-    # Kept as (term, weight) pairs sorted by term, so equal queries hash alike.
+    # Kept as (term, weight) pairs sorted by term, so equal queries hash alike (a dict given
+    # is read as its pairs).
     weighted: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
@@ -47,7 +48,8 @@ class Query:
         for name in ("phrases", "must", "must_not", "none_of"):
             object.__setattr__(self, name, _strings(getattr(self, name)))
         object.__setattr__(self, "any_of", tuple(_strings(g) for g in self.any_of))
-        object.__setattr__(self, "weighted", tuple(sorted((t, float(w)) for t, w in self.weighted)))
+        pairs = self.weighted.items() if isinstance(self.weighted, Mapping) else self.weighted
+        object.__setattr__(self, "weighted", tuple(sorted((t, float(w)) for t, w in pairs)))
         sort = self.sort or ("relevance" if self.text else "date")
         if sort not in SORTS:
             raise ValueError(f"sort must be 'relevance' or 'date', not {self.sort!r}")

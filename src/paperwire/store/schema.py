@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -374,4 +376,19 @@ reply_notices = Table(
     Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
     Column("day", Date, nullable=False),
     Index("ix_reply_notices_user_day", "user_id", "day"),
+)
+
+# --- token vectors of the Milvus backend (migration 0006_milvus) ------------------------
+
+# Per index key (the paper's pk) its token vectors as packed sign bits (paperwire.index.late),
+# for the MaxSim rerank of a backend whose engine cannot hold them (Milvus Lite has no
+# multi-vector fields): every host reads them from the shared store. `text_hash` is the text
+# they were encoded from. No foreign key: a benchmark's scratch index keys synthetic papers.
+paper_tokens = Table(
+    "paper_tokens",
+    metadata,
+    Column("paper_pk", Integer, primary_key=True, autoincrement=False),
+    Column("text_hash", BigInteger, nullable=False),
+    Column("dim", Integer, nullable=False),
+    Column("bits", LargeBinary, nullable=False),
 )
