@@ -285,7 +285,7 @@ def check_mail_from(value: str) -> str:
     if any(ch in value for ch in "\r\n\0"):
         raise ValueError(f"a line break in the address; use {allowed}")
     header = HeaderRegistry()("From", value)
-    found = header.addresses
+    found = getattr(header, "addresses", ())  # an AddressHeader (typeshed types it BaseHeader)
     if header.defects or len(found) != 1:
         raise ValueError(f"not a mail address; use {allowed}")
     if not found[0].username or not _HOST.fullmatch(found[0].domain):
