@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
 from typing import Any, Literal
 
@@ -285,7 +285,8 @@ def check_mail_from(value: str) -> str:
     if any(ch in value for ch in "\r\n\0"):
         raise ValueError(f"a line break in the address; use {allowed}")
     header = HeaderRegistry()("From", value)
-    found = getattr(header, "addresses", ())  # an AddressHeader (typeshed types it BaseHeader)
+    # An AddressHeader (typeshed types the registry's result as BaseHeader).
+    found: tuple[Address, ...] = getattr(header, "addresses", ())
     if header.defects or len(found) != 1:
         raise ValueError(f"not a mail address; use {allowed}")
     if not found[0].username or not _HOST.fullmatch(found[0].domain):
