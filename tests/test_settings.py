@@ -48,6 +48,44 @@ def test_a_bad_enumerated_value_fails_at_startup(
     assert not (tmp_path / "home").exists()  # nothing was started
 
 
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("not an address", "not a mail address"),
+        ("a@example.org, b@example.org", "not a mail address"),
+        ("Digest <digest@>", "not a mail address"),
+        ("digest@bad_host!", "no address@host"),
+        ("digest@-example.org", "no address@host"),
+        ("a@example.org\r\nBcc: victim@example.org", "a line break"),
+    ],
+)
+def test_a_malformed_mail_from_stops_at_startup(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
+    why: str,
+) -> None:
+    monkeypatch.setenv("PAPERWIRE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PAPERWIRE_MAIL_FROM", value)
+    with pytest.raises(ConfigError, match="PAPERWIRE_MAIL_FROM="):
+        load_settings()
+    code, out, err = run_main(capsys, "stats")
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "PAPERWIRE_MAIL_FROM=" in lines[0] and why in lines[0], err
+    assert "Name <addr@host>" in lines[0]
+    assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["paperwire <paperwire@localhost>", "digest@papers.example.org", '"Lab, papers" <a@b.org>'],
+)
+def test_good_mail_from_values_load(value: str) -> None:
+    assert load_settings(mail_from=value).mail_from == value
+
+
 def test_good_values_load() -> None:
     settings = load_settings(smtp_security="tls", search_mode="bm25", log_format="json")
     assert (settings.smtp_security, settings.search_mode, settings.log_format) == (

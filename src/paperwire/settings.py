@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paperwire.errors import ConfigError
@@ -231,6 +233,11 @@ class Settings(BaseSettings):
     )
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
+    @field_validator("mail_from")
+    @classmethod
+    def _one_mailbox(cls, value: str) -> str:
+        return check_mail_from(value)
+
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser()
@@ -264,6 +271,27 @@ class Settings(BaseSettings):
         finally:
             tmp.unlink()
         return key
+
+
+_HOST = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+
+
+def check_mail_from(value: str) -> str:
+    """One mailbox, `addr@host` or `Name <addr@host>` (the From: of every mail): anything else
+    would be mail that servers refuse or a header that says something else."""
+    allowed = "one address, as addr@host or Name <addr@host>"
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError(f"a line break in the address; use {allowed}")
+    header = HeaderRegistry()("From", value)
+    # An AddressHeader (typeshed types the registry's result as BaseHeader).
+    found: tuple[Address, ...] = getattr(header, "addresses", ())
+    if header.defects or len(found) != 1:
+        raise ValueError(f"not a mail address; use {allowed}")
+    if not found[0].username or not _HOST.fullmatch(found[0].domain):
+        raise ValueError(f"no address@host in it; use {allowed}")
+    return value
 
 
 def load_settings(**overrides: Any) -> Settings:

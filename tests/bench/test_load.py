@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from paperwire.bench.load import LoadSpec, bench_load, make_queries, search_paths
+from paperwire.bench.load import (
+    LoadBenchError,
+    LoadSpec,
+    bench_load,
+    list_paths,
+    make_queries,
+    search_paths,
+)
 from paperwire.search.query import parse_query
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "paperwire" / "demo" / "data"
@@ -82,3 +89,31 @@ def test_bench_load_tiny_store(wrk: str, tmp_path: Path) -> None:
     assert server["stopped"] is True
     assert not [pid for pid in server["pids"] if _alive(pid)]
     assert not list(tmp_path.iterdir())  # the temporary data home is gone too
+
+
+def test_list_paths_cover_day_week_top_chip_and_trending() -> None:
+    paths = list_paths(DAYS)
+    assert paths[:4] == [
+        "/day/2026-06-22",
+        "/week/2026-06-22",
+        "/day/2026-06-22?order=top",
+        f"/day/2026-06-22?order=top&cat={paths[3].rsplit('=', 1)[1]}",
+    ]
+    assert paths[3].rsplit("=", 1)[1].startswith("cs.")  # the files' commonest category
+    assert "/trending?period=week" in paths and paths[-1].startswith("/trending?period=day&cat=")
+    assert len(paths) == 4 * len(DAYS) + 2
+
+
+@pytest.mark.network_local
+def test_bench_load_lists_tiny_store(wrk: str, tmp_path: Path) -> None:
+    spec = LoadSpec(clients=2, duration_s=3, max_requests=60, warmup_s=0)
+    result = bench_load(DAYS, spec=spec, workdir=tmp_path, pages="lists")
+    assert set(result["runs"]) == {"baseline_static", "baseline_about", "lists"}
+    lists = result["runs"]["lists"]
+    assert lists["errors"] == 0 and 0 < lists["requests"] <= 60 + spec.clients
+    assert lists["example"] == "/day/2026-06-22"
+    assert 0 < lists["latency_ms"]["p50"] <= lists["latency_ms"]["p95"]
+    assert result["ratios"]["lists_vs_baseline_static"]["p95_latency"] > 0
+    assert result["pages"] == "lists" and result["queries"]["count"] == 0
+    with pytest.raises(LoadBenchError, match="one of: search, lists, all"):
+        bench_load(DAYS, spec=spec, workdir=tmp_path, pages="feeds")

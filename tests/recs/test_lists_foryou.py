@@ -6,99 +6,38 @@ five topics, each in its own category here)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from paperwire.digest.build import DigestBuilder
-from paperwire.index.manager import index_folder, open_index
+from paperwire.index.manager import open_index
 from paperwire.settings import Settings
-from paperwire.store import Store, open_store
-from paperwire.store.papers import upsert_records
+from paperwire.store import Store
 from paperwire.store.rules import add_rule
 from paperwire.store.subscriptions import add_subscription
 from paperwire.store.users import create_user
-from paperwire.web import auth, create_app
-from tests.support.recsdata import LATEST, build_index, pk_of, records, topic_of, vote
-
-DAY = f"/day/{LATEST.isoformat()}"
-CATEGORY = {
-    "protein": "q-bio.BM",
-    "galaxy": "astro-ph.GA",
-    "language": "cs.CL",
-    "robot": "cs.RO",
-    "quantum": "quant-ph",
-}
-BOOSTED = 41  # a galaxy paper (41..80) of the latest day, given HF upvotes
-CODE = 51  # a galaxy paper of the latest day with a code link
-
-
-def corpus() -> list:
-    out = []
-    for n, rec in enumerate(records(), start=1):
-        rec.categories = [CATEGORY[topic_of(n)]]
-        if n == CODE:
-            rec.links = ["https://github.com/example/galaxy-code"]
-        out.append(rec)
-    boosted = out[BOOSTED - 1]
-    hf = type(boosted)(
-        title=boosted.title,
-        arxiv_id=boosted.arxiv_id,
-        source="hf-daily",
-        upvotes=50,
-        submitter="Ada <b>Lovelace</b>",
-    )
-    return [*out, hf]
+from tests.support import listsweb
+from tests.support.listsweb import (
+    BOOSTED,
+    CODE,
+    DAY,
+    lists_corpus,
+    make_home,
+    numbers,
+    sign_in,
+)
+from tests.support.recsdata import LATEST, pk_of, topic_of, vote
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home: Path = tmp_path_factory.mktemp("lists-foryou")
-    settings = Settings(home=home)
-    with open_store(settings) as store:
-        upsert_records(store, corpus())
-        build_index(store, index_folder(settings)).save()
-    return settings
-
-
-@pytest.fixture(scope="module")
-def app_client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def client(app_client: TestClient) -> TestClient:
-    app_client.cookies.clear()
-    return app_client
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    with open_store(settings) as opened:
-        yield opened
-
-
-def sign_in(client: TestClient, settings: Settings, store: Store, email: str) -> int:
-    user = create_user(store, email)[0]
-    token = auth.serializer(settings, "session").dumps({"u": user.id, "v": user.session_version})
-    client.cookies.set(auth.SESSION_COOKIE, token)
-    return user.id
+    return make_home(tmp_path_factory.mktemp("lists-foryou"), lists_corpus())
 
 
 def csrf(client: TestClient, url: str = "/account/filters") -> str:
-    page = client.get(url)
-    assert page.status_code == 200, page.text[:300]
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found
-    return found[1]
-
-
-def ids_on(html: str) -> list[str]:
-    return re.findall(r'<span class="id">([^<]+)</span>', html)
+    return listsweb.csrf(client, url)
 
 
 def text_of(store: Store, n: int) -> str:
@@ -107,10 +46,6 @@ def text_of(store: Store, n: int) -> str:
     pk = pk_of(store, n)
     row = papers_by_pk(store, [pk], columns=["title", "abstract"])[pk]
     return f"{row['title']} {row['abstract']}".lower()
-
-
-def numbers(html: str) -> list[int]:
-    return [int(i.split(".")[1]) for i in ids_on(html)]
 
 
 # --- orders and signals ----------------------------------------------------------------------
@@ -190,6 +125,35 @@ def test_keyword_rules_hide_papers_and_can_be_shown(
     hidden = int(re.search(r"(\d+) hidden by", page)[1])  # type: ignore[index]
     everything = numbers(client.get(f"{DAY}?rules=off").text)
     assert len(everything) == len(shown) + hidden == 20
+
+
+def test_saved_chips_and_has_code_narrow_the_lists(
+    client: TestClient, settings: Settings, store: Store
+) -> None:
+    sign_in(client, settings, store, "chips@example.org")
+    token = csrf(client)
+    for form in (
+        {"kind": "chip", "category": "cs.RO"},
+        {"kind": "chip", "category": "astro-ph.GA"},
+    ):
+        saved = client.post(
+            "/account/filters", data={"csrf_token": token, **form}, follow_redirects=False
+        )
+        assert saved.status_code == 303
+    page = client.get("/account/filters").text
+    assert "<code>cs.RO</code>" in page and "Only papers with code" in page
+    found = numbers(client.get(DAY).text)
+    assert found and {topic_of(n) for n in found} == {"robot", "galaxy"}
+    # Chips picked on the list replace the saved ones there; rules=off shows everything.
+    assert {topic_of(n) for n in numbers(client.get(f"{DAY}?cat=cs.CL").text)} == {"language"}
+    assert len(numbers(client.get(f"{DAY}?rules=off").text)) == 20
+    client.post("/account/filters", data={"csrf_token": token, "kind": "code"})
+    assert numbers(client.get(DAY).text) == [CODE]
+    assert "Only papers with code" not in client.get("/account/filters").text
+    bad = client.post(
+        "/account/filters", data={"csrf_token": token, "kind": "chip", "category": "<b>x"}
+    )
+    assert bad.status_code == 400 and "<b>x" not in bad.text
 
 
 def test_bad_rules_keep_what_was_typed(

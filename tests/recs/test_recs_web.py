@@ -1,68 +1,25 @@
 """The recommendations page and its forms through the real app (FastAPI TestClient, lifespan
-included) over a real SQLite store and a saved index with HashEncoder vectors."""
+included) over a real SQLite store and a saved index with HashEncoder vectors (the fixtures:
+tests/recs/conftest.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from paperwire.index.manager import index_folder
 from paperwire.settings import Settings
-from paperwire.store import Store, feedback, open_store
-from paperwire.store.papers import upsert_records
-from paperwire.store.users import create_user
-from paperwire.web import auth, create_app
-from tests.support.recsdata import HOSTILE_TITLE, PER_TOPIC, build_index, pk_of, records, vote
+from paperwire.store import Store, feedback
+from paperwire.web import auth
+from tests.support import listsweb
+from tests.support.listsweb import sign_in
+from tests.support.recsdata import HOSTILE_TITLE, PER_TOPIC, pk_of, vote
 
 SIGNIN = "/signin?next=/recommendations"
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home: Path = tmp_path_factory.mktemp("recs-web")
-    settings = Settings(home=home)
-    with open_store(settings) as store:
-        upsert_records(store, records())
-        build_index(store, index_folder(settings)).save()
-    return settings
-
-
-@pytest.fixture(scope="module")
-def app_client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def client(app_client: TestClient) -> TestClient:
-    app_client.cookies.clear()
-    return app_client
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    with open_store(settings) as opened:
-        yield opened
-
-
-def sign_in(client: TestClient, settings: Settings, store: Store, email: str) -> int:
-    user = create_user(store, email)[0]
-    token = auth.serializer(settings, "session").dumps({"u": user.id, "v": user.session_version})
-    client.cookies.set(auth.SESSION_COOKIE, token)
-    return user.id
-
-
 def csrf(client: TestClient) -> str:
-    """The form token of the page (GETting it also sets the pw_csrf cookie)."""
-    page = client.get("/recommendations")
-    assert page.status_code == 200
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found
-    return found[1]
+    return listsweb.csrf(client, "/recommendations")
 
 
 def post(client: TestClient, url: str, **form: str) -> object:

@@ -179,3 +179,107 @@ def open_tab(
     finally:
         context.close()
     assert not opened.problems, "\n".join(opened.problems)
+
+
+# --- what the walks share: the site's CLI, signing in by mail, the page checks ---------------
+
+BACKGROUNDS = {"light": "rgb(255, 255, 255)", "dark": "rgb(18, 18, 18)"}  # style.css: --bg
+
+
+class CliSite:
+    """A running server: its address, data home, and the environment (SMTP, base URL, key)
+    that the `paperwire` CLI needs to act on the same site."""
+
+    def __init__(self, base: str, home: Path, env: dict[str, str]) -> None:
+        self.base, self.home, self.env = base, home, env
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "paperwire", "--home", str(self.home), *args]
+        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
+
+
+def site_env(port: int, smtp_port: int, key: str, **more: str) -> dict[str, str]:
+    """The server's (and its CLI's) environment: this machine's without PAPERWIRE_*, mail to
+    the test SMTP server, links to 127.0.0.1:port, a fixed signing key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
+    env.update(
+        PAPERWIRE_SMTP_HOST="127.0.0.1",
+        PAPERWIRE_SMTP_PORT=str(smtp_port),
+        PAPERWIRE_BASE_URL=f"http://127.0.0.1:{port}",
+        PAPERWIRE_SECRET_KEY=key,
+        **{f"PAPERWIRE_{k.upper()}": v for k, v in more.items()},
+    )
+    return env
+
+
+def mail_to(mailbox: Any, email: str, count: int, timeout: float = 30.0) -> Any:
+    """The `count`-th message to `email`, waiting for it."""
+    deadline = time.monotonic() + timeout
+    while len(mailbox.to(email)) < count:
+        assert time.monotonic() < deadline, [str(m["To"]) for m in mailbox.messages]
+        time.sleep(0.1)
+    return mailbox.to(email)[count - 1]
+
+
+def sign_in_by_mail(tab: Tab, mailbox: Any, email: str, *, mails_before: int = 0) -> None:
+    """Ask /signin for a link, open the link mailed to `email`: signed in (the nav says so)."""
+    import re
+
+    from tests.support.mailserver import body_text
+
+    page = tab.page
+    tab.goto("/signin")
+    page.locator("#email").fill(email)
+    tab.click_and_wait(page.locator("form.account button[type=submit]"))
+    text = body_text(mail_to(mailbox, email, mails_before + 1))
+    link = re.search(re.escape(tab.base) + r"/signin/verify\?token=[^\s<>\"']+", text)
+    assert link, text
+    tab.goto(link.group(0))
+    assert page.locator('nav.account a[href="/account"]').inner_text().strip() == email
+
+
+def page_fits(tab: Tab) -> None:
+    """No sideways scrolling: the document is no wider than the window."""
+    width = tab.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{tab.path()}: {width[0]} px wide in a {width[1]} px window"
+
+
+class SchemeTab(Tab):
+    """A Tab in one colour scheme that checks every page it loads: it fits the window and
+    has the scheme's background."""
+
+    def __init__(self, page: Any, base: str, artifacts: Path, scheme: str) -> None:
+        super().__init__(page, base, artifacts, full_page=True)
+        self.scheme = scheme
+        self.checked: list[str] = []
+
+    def check(self) -> None:
+        page_fits(self)
+        background = self.page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == BACKGROUNDS[self.scheme], (self.path(), self.scheme, background)
+        self.checked.append(self.path())
+
+    def goto(self, url: str) -> None:
+        super().goto(url)
+        self.check()
+
+    def click_and_wait(self, locator: Any) -> None:
+        super().click_and_wait(locator)
+        self.check()
+
+
+@contextmanager
+def scheme_tab(
+    chromium: Any, base: str, artifacts: Path, *, width: int, scheme: str
+) -> Iterator[SchemeTab]:
+    """A fresh context `width` px wide in `scheme` (Playwright's color_scheme); on leaving,
+    fails on any problem the tab recorded."""
+    context = chromium.new_context(
+        viewport={"width": width, "height": 900}, locale="en-GB", color_scheme=scheme
+    )
+    opened = SchemeTab(context.new_page(), base, artifacts, scheme)
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert not opened.problems, "\n".join(opened.problems)

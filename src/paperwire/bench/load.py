@@ -18,6 +18,13 @@ Runs, one after the other, against the same server:
   default mode *is* BM25, so that run is skipped. Encoding all 75k papers takes ~40 min on 2
   cores; `embed` bounds it and the result reports the embedded fraction.
 
+With `pages="lists"` (or "all": both) the runs are the list pages instead: the day, week, top
+and trending lists (`list_paths`: the listing days of the files, the day in `order=top`, the
+same with a category chip, trending of the week and, with a chip, of the day). `lists_vs_base`
+serves the same list load from two trees, this one and an older checkout (a git worktree of a
+base commit, its own store built by its own code), alternately in the same run, and gives the
+p95 ratio (this tree / base): the list pages' budget against the code before them.
+
 Each run is preceded by a short unreported warm-up (the encoder loads lazily in each worker).
 Requests carry `Accept-Encoding: gzip, deflate` as browsers do (the app gzips large pages).
 Errors are non-2xx answers plus wrk's socket errors (connect, read, write, timeout). The load
@@ -149,6 +156,40 @@ def make_queries(files: list[Path], count: int = 200, *, seed: int = 7) -> list[
 def search_paths(queries: list[str], mode: str | None) -> list[str]:
     extra = {"mode": mode} if mode else {}
     return ["/search?" + urllib.parse.urlencode({"q": q, **extra}) for q in queries]
+
+
+PAGES = ("search", "lists", "all")
+MAX_LIST_DAYS = 20  # listing days the list load rotates over (the newest)
+
+
+def list_paths(files: list[Path], *, days: int = MAX_LIST_DAYS) -> list[str]:
+    """The list pages a reader opens, for the newest `days` listing days of the files (named
+    YYYY-MM-DD...): each day, its week, the day in `order=top`, the same with a category chip
+    (the most common primary category of the files), and trending (the week; the day with the
+    chip). An older server ignores the parameters it does not know and serves its list."""
+    found = sorted({f.name[:10] for f in files if re.fullmatch(r"\d{4}-\d{2}-\d{2}", f.name[:10])})
+    if not found:
+        raise LoadBenchError("no listing days (files named YYYY-MM-DD...) for the list load")
+    counts: dict[str, int] = {}
+    for _, record in _day_records([f for f in files if f.name[:10] in found[-2:]]):
+        cats = record.get("categories") or []
+        if cats:
+            first = cats[0] if isinstance(cats, list) else str(cats).split()[0]
+            counts[first] = counts.get(first, 0) + 1
+    chip = max(sorted(counts), key=lambda c: counts[c]) if counts else "cs.LG"
+    out = []
+    for day in found[-days:]:
+        out += [
+            f"/day/{day}",
+            f"/week/{day}",
+            f"/day/{day}?order=top",
+            f"/day/{day}?" + urllib.parse.urlencode({"order": "top", "cat": chip}),
+        ]
+    out += [
+        "/trending?period=week",
+        "/trending?" + urllib.parse.urlencode({"period": "day", "cat": chip}),
+    ]
+    return out
 
 
 # --- the store -------------------------------------------------------------------------------
@@ -291,11 +332,18 @@ def stop_server(server: Server, grace: float = 20.0) -> bool:
 
 @contextmanager
 def running_server(
-    home: Path, workdir: Path, *, workers: int = 2, startup_timeout: float = 300.0
+    home: Path,
+    workdir: Path,
+    *,
+    workers: int = 2,
+    startup_timeout: float = 300.0,
+    src: Path | None = None,
+    name: str = "server",
 ) -> Iterator[Server]:
-    """`paperwire serve` on a free loopback port in its own process group; stopped on exit."""
+    """`paperwire serve` on a free loopback port in its own process group; stopped on exit.
+    `src`: the `src` folder of another checkout to serve from (first on PYTHONPATH)."""
     port = free_port()
-    log = workdir / "server.log"
+    log = workdir / f"{name}.log"
     cmd = [
         sys.executable,
         "-m",
@@ -321,6 +369,7 @@ def running_server(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            env=_env_for(src),
         )
     server = Server(proc, port, log)
     try:
@@ -330,6 +379,34 @@ def running_server(
         yield server
     finally:
         stop_server(server)
+
+
+def _env_for(src: Path | None) -> dict[str, str] | None:
+    """The environment of a process running another checkout's code (None: this one's)."""
+    if src is None:
+        return None
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(src.resolve()), env.get("PYTHONPATH", "")]).strip(
+        os.pathsep
+    )
+    return env
+
+
+_BUILD = (
+    "import json, sys; from pathlib import Path; from paperwire.bench.load import build_store; "
+    "print(json.dumps(build_store(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]], "
+    "embed=0, encoder=None)))"
+)
+
+
+def build_store_with(src: Path, home: Path, paths: list[Path]) -> dict[str, Any]:
+    """`build_store` run by another checkout's code (its own schema and ingest), in a child."""
+    cmd = [sys.executable, "-c", _BUILD, str(home), *(str(p) for p in paths)]
+    proc = subprocess.run(cmd, env=_env_for(src), capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise LoadBenchError(f"building the base store failed: {proc.stderr[-2000:]}")
+    built: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return built
 
 
 @contextmanager
@@ -566,9 +643,13 @@ def bench_load(
     workers: int = 2,
     encoder: str | None = None,
     workdir: Path | None = None,
+    pages: str = "search",
 ) -> dict[str, Any]:
     """Build the store in `home` (default: a temporary one), serve it, drive it; see the
-    module docstring. Raises LoadBenchError when wrk is missing or the server fails."""
+    module docstring. `pages`: search, lists or all. Raises LoadBenchError when wrk is missing
+    or the server fails."""
+    if pages not in PAGES:
+        raise LoadBenchError(f"pages {pages!r} is not one of: {', '.join(PAGES)}")
     spec = spec or LoadSpec()
     version = wrk_version()  # fails early when wrk is missing
     with tempfile.TemporaryDirectory(prefix="paperwire-load-", dir=workdir) as tmp:
@@ -578,19 +659,23 @@ def bench_load(
         build = build_store(home, paths, embed=embed, encoder=encoder)
         from paperwire.ingest.files import DailyJsonl
 
-        texts = make_queries(DailyJsonl(paths).files, queries)
+        files = DailyJsonl(paths).files
+        texts = make_queries(files, queries) if pages != "lists" else []
         targets: dict[str, list[str]] = {
             "baseline_static": ["/static/style.css"],
             "baseline_about": ["/about"],
-            "search_bm25": search_paths(texts, "bm25"),
         }
         skipped = {}
-        if build["papers_embedded"]:
-            targets["search_default_mode"] = search_paths(texts, None)
-        else:
-            skipped["search_default_mode"] = (
-                "nothing embedded: the default mode (hybrid+rerank) falls back to BM25"
-            )
+        if pages != "lists":
+            targets["search_bm25"] = search_paths(texts, "bm25")
+            if build["papers_embedded"]:
+                targets["search_default_mode"] = search_paths(texts, None)
+            else:
+                skipped["search_default_mode"] = (
+                    "nothing embedded: the default mode (hybrid+rerank) falls back to BM25"
+                )
+        if pages != "search":
+            targets["lists"] = list_paths(files)
         runs: dict[str, Any] = {}
         with running_server(home, tmpdir, workers=workers) as server:
             for name, target in targets.items():
@@ -610,13 +695,14 @@ def bench_load(
     ratios = {
         f"{name}_vs_{base}": _ratios(runs[name], runs[base])
         for name in runs
-        if name.startswith("search")
+        if name.startswith(("search", "lists"))
         for base in ("baseline_static", "baseline_about")
     }
     search_runs = {k: v for k, v in runs.items() if k.startswith("search")}
     return {
         "store": build,
         "queries": {"count": len(texts), "examples": texts[:8]},
+        "pages": pages,
         "server": {
             "command": f"paperwire serve --workers {workers} --no-index-update (127.0.0.1)",
             "workers": workers,
@@ -643,3 +729,103 @@ def bench_load(
         "load_average_before": load_before,
         "machine": describe_machine(),
     }
+
+
+# --- the list pages against a base commit ----------------------------------------------------
+
+
+def lists_vs_base(
+    paths: list[Path],
+    base_src: Path,
+    *,
+    rounds: int = 2,
+    spec: LoadSpec | None = None,
+    workers: int = 2,
+    workdir: Path | None = None,
+) -> dict[str, Any]:
+    """The same list load (`list_paths`) against two servers, this tree's and one running the
+    code under `base_src` (another checkout's `src`), each over a store its own code built
+    from `paths`: `rounds` rounds, each driving both, the order alternating; the ratios are
+    this tree's figures over the base's (p95 > 1: slower now)."""
+    spec = spec or LoadSpec()
+    version = wrk_version()
+    with tempfile.TemporaryDirectory(prefix="paperwire-lists-", dir=workdir) as tmp:
+        tmpdir = Path(tmp)
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        builds = {
+            "base": build_store_with(base_src, tmpdir / "base-home", paths),
+            "this": build_store(tmpdir / "this-home", paths, embed=0, encoder=None),
+        }
+        from paperwire.ingest.files import DailyJsonl
+
+        targets = list_paths(DailyJsonl(paths).files)
+        runs: dict[str, list[dict[str, Any]]] = {"base": [], "this": []}
+        with (
+            running_server(
+                tmpdir / "base-home", tmpdir, workers=workers, src=base_src, name="base"
+            ) as base,
+            running_server(tmpdir / "this-home", tmpdir, workers=workers, name="this") as this,
+        ):
+            servers = {"base": base, "this": this}
+            for n in range(rounds):
+                for tree in ("base", "this") if n % 2 == 0 else ("this", "base"):
+                    url = servers[tree].url
+                    if spec.warmup_s:
+                        run_wrk(url, targets, spec, tmpdir, duration_s=spec.warmup_s, limit=0)
+                    with cpu_meter(servers[tree]) as cpu:
+                        raw = run_wrk(
+                            url,
+                            targets,
+                            spec,
+                            tmpdir,
+                            duration_s=spec.duration_s,
+                            limit=spec.max_requests,
+                        )
+                    runs[tree].append(_figures(raw, targets[0]) | cpu | {"round": n + 1})
+    summary = {tree: _summary(found) for tree, found in runs.items()}
+    per_round = [
+        round(t["latency_ms"]["p95"] / b["latency_ms"]["p95"], 3)
+        for t, b in zip(runs["this"], runs["base"], strict=True)
+        if b["latency_ms"]["p95"]
+    ]
+    return {
+        "base_src": str(base_src),
+        "stores": builds,
+        "paths": {"count": len(targets), "examples": targets[:6]},
+        "load": spec.as_dict() | {"generator": version, "rounds": rounds, "workers": workers},
+        "runs": runs,
+        "summary": summary,
+        "ratio": {
+            "p95": _ratio(summary["this"]["p95_ms"], summary["base"]["p95_ms"]),
+            "p50": _ratio(summary["this"]["p50_ms"], summary["base"]["p50_ms"]),
+            "requests_per_s": _ratio(
+                summary["this"]["requests_per_s"], summary["base"]["requests_per_s"]
+            ),
+            "p95_per_round": per_round,
+            "p95_budget": 1.2,
+        },
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "machine": describe_machine(),
+    }
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _summary(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median over the rounds of p50, p95 and requests/s; errors summed."""
+    return {
+        "p50_ms": round(_median([r["latency_ms"]["p50"] for r in found]), 1),
+        "p95_ms": round(_median([r["latency_ms"]["p95"] for r in found]), 1),
+        "requests_per_s": round(_median([r["requests_per_s"] for r in found]), 1),
+        "errors": sum(r["errors"] for r in found),
+        "requests": sum(r["requests"] for r in found),
+    }
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None

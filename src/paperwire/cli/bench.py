@@ -9,6 +9,7 @@ import typer
 
 from paperwire.cli.app import BackendOpt, JsonOpt, PathsArg, bench_app, settings_of, with_backend
 from paperwire.cli.output import emit_json, out
+from paperwire.errors import ConfigError
 
 
 @bench_app.command("ingest")
@@ -111,12 +112,33 @@ def bench_load_cmd(
     ] = 10,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes.")] = 2,
     queries: Annotated[int, typer.Option(min=1, max=5000, help="Distinct queries.")] = 200,
+    pages: Annotated[
+        str, typer.Option(help="What to drive: search, lists (day, week, top, trending) or all.")
+    ] = "search",
+    base_src: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --pages lists: also serve the code of another checkout's src folder "
+            "(e.g. a git worktree of the base commit) and drive both alternately; JSON ratios.",
+        ),
+    ] = None,
+    rounds: Annotated[int, typer.Option(min=1, max=20, help="Rounds with --base-src.")] = 2,
 ) -> None:
-    """Web search page under concurrent load (wrk, 127.0.0.1 only), against same-run baselines
-    (a static file, /about). JSON on stdout."""
-    from paperwire.bench.load import DEFAULT_DAILY, LoadSpec, bench_load
+    """Web search or list pages under concurrent load (wrk, 127.0.0.1 only), against same-run
+    baselines (a static file, /about), or the list pages against a base checkout's
+    (--base-src). JSON on stdout."""
+    from paperwire.bench.load import DEFAULT_DAILY, LoadSpec, bench_load, lists_vs_base
 
     spec = LoadSpec(clients=clients, duration_s=duration, max_requests=requests, warmup_s=warmup)
+    if base_src is not None:
+        if pages != "lists":
+            raise ConfigError("--base-src compares the list pages: use it with --pages lists")
+        emit_json(
+            lists_vs_base(
+                paths or [DEFAULT_DAILY], base_src, rounds=rounds, spec=spec, workers=workers
+            )
+        )
+        return
     result = bench_load(
         paths or [DEFAULT_DAILY],
         home=data_home,
@@ -125,6 +147,7 @@ def bench_load_cmd(
         queries=queries,
         workers=workers,
         encoder=settings_of(ctx).encoder,
+        pages=pages,
     )
     emit_json(result)
 

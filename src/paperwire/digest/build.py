@@ -12,11 +12,11 @@
 - replies to the user's comments not told before (`store.replies`; unless switched off),
   posted in the last REPLY_DAYS days: not papers, kept in `Digest.replies`.
 
-The user's saved keyword rules (include/exclude, store/rules.py) apply to every section, as on
-their lists. Each paper at most once per subscriber: papers already mailed (or waiting in an
-unsent digest) are left out, and a paper in two sections is shown in the first only. A
-`DigestBuilder` serves a whole run: trending and each (query, since) search are computed once,
-paper rows read once.
+The user's saved list rules (keywords to include or exclude, category chips, has code;
+store/rules.py) apply to every section, as on their lists. Each paper at most once per
+subscriber: papers already mailed (or waiting in an unsent digest) are left out, and a paper in
+two sections is shown in the first only. A `DigestBuilder` serves a whole run: trending and each
+(query, since) search are computed once, paper rows read once.
 """
 
 from __future__ import annotations
@@ -46,7 +46,17 @@ from paperwire.store.subscriptions import Subscription, list_subscriptions
 from paperwire.store.users import User
 
 log = logging.getLogger(__name__)
-COLUMNS = ("id", "title", "authors", "abstract", "primary_category", "announced", "submitted")
+COLUMNS = (
+    "id",
+    "title",
+    "authors",
+    "abstract",
+    "primary_category",
+    "categories",  # for the user's rules (ListFilter.matches), with code_links
+    "code_links",
+    "announced",
+    "submitted",
+)
 SECTION_TITLES = {"trending": "Trending today", "recs": "Recommended for you"}
 REPLY_DAYS = 14  # replies older than this when a digest is built are not told any more
 
@@ -172,9 +182,9 @@ class DigestBuilder:
         recs = recommend(self.store, self.index, user_id, limit=limit, exclude=exclude)
         return [(r.paper_pk, r.reason) for r in recs]
 
-    def keyword_rule(self, user_id: int) -> ListFilter:
-        """The user's saved keyword include/exclude rules (one query per subscriber)."""
-        return get_rules(self.store, user_id).keyword_filter()
+    def user_rule(self, user_id: int) -> ListFilter:
+        """The user's saved list rules: keywords, chips, has code (one query per subscriber)."""
+        return get_rules(self.store, user_id).list_filter()
 
     def allowed(self, pks: Sequence[int], rule: ListFilter) -> list[int]:
         """`pks` that the rule keeps, in order (their rows read once for the run)."""
@@ -239,9 +249,9 @@ class DigestBuilder:
         limit = self.size if keep is None else len(keep)
         plan: list[tuple[str, str, str | None, list[int], dict[int, str]]] = []
 
-        # The user's keyword rules (store/rules.py), as on their lists; a claimed digest being
+        # The user's list rules (store/rules.py), as on their lists; a claimed digest being
         # re-rendered (`only`) keeps the papers fixed then.
-        rule = self.keyword_rule(user.id) if keep is None else ListFilter()
+        rule = self.user_rule(user.id) if keep is None else ListFilter()
 
         def pick(candidates: Sequence[int]) -> list[int]:
             if rule:

@@ -1,6 +1,7 @@
-"""A user's saved list rules: keywords to include or exclude (applied to their lists and their
-digest, see store/filters.py) and the categories they picked at onboarding ("for you" puts
-papers of those first while they have no likes)."""
+"""A user's saved list rules, applied to their lists and their digest (see store/filters.py):
+keywords to include or exclude, category chips (only papers in one of them) and "has code"
+(only papers that link to code); and the categories they picked at onboarding ("for you" puts
+papers of those first while they have no likes: an order, not a filter)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from paperwire.store.filters import ListFilter
 from paperwire.store.schema import user_rules
 
 KEYWORD_KINDS = ("include", "exclude")
-KINDS = (*KEYWORD_KINDS, "category")
+FILTER_KINDS = (*KEYWORD_KINDS, "chip", "code")  # what /account/filters saves
+KINDS = (*FILTER_KINDS, "category")
+CODE_VALUE = "1"  # the one value of a "code" rule
 MIN_KEYWORD, MAX_KEYWORD = 2, 100
 MAX_RULES = 50  # per user and kind: more would make every list query slow
 _CATEGORY = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,31}(?:\.[A-Za-z0-9-]{1,31})?")
@@ -37,14 +40,18 @@ class Rules:
     exclude: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     listed: tuple[Rule, ...] = ()
+    chips: tuple[str, ...] = ()
+    has_code: bool = False
 
-    def keyword_filter(self) -> ListFilter:
-        """The keyword part as a list filter (empty when the user saved none)."""
-        return ListFilter(include=self.include, exclude=self.exclude)
+    def list_filter(self) -> ListFilter:
+        """The rules as a list filter (empty when the user saved none); onboarding categories
+        are not part of it."""
+        return ListFilter(self.chips, self.has_code, self.include, self.exclude)
 
     @property
-    def keywords(self) -> int:
-        return len(self.include) + len(self.exclude)
+    def active(self) -> int:
+        """How many saved rules narrow lists."""
+        return len(self.include) + len(self.exclude) + len(self.chips) + self.has_code
 
 
 def clean_keyword(text: str) -> str:
@@ -75,14 +82,19 @@ def get_rules(store: Store, user_id: int) -> Rules:
     def of(kind: str) -> tuple[str, ...]:
         return tuple(r.value for r in listed if r.kind == kind)
 
-    return Rules(of("include"), of("exclude"), of("category"), listed)
+    return Rules(of("include"), of("exclude"), of("category"), listed, of("chip"), bool(of("code")))
 
 
 def add_rule(store: Store, user_id: int, kind: str, value: str) -> bool:
     """Save a rule; False when the user has it already."""
     if kind not in KINDS:
         raise BadRequest(f"rule kind {kind[:20]!r} is not one of: {', '.join(KINDS)}")
-    value = check_category(value.strip()) if kind == "category" else clean_keyword(value)
+    if kind in ("category", "chip"):
+        value = check_category(value.strip())
+    elif kind == "code":
+        value = CODE_VALUE
+    else:
+        value = clean_keyword(value)
     with store.engine.begin() as conn:
         count = conn.scalar(
             select(func.count())

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
+from paperwire.errors import PaperwireError
 from paperwire.search.query import MAX_CHARS as MAX_QUERY_CHARS
 from paperwire.search.service import MAX_PER_PAGE, MAX_SIMILAR
-from paperwire.web import data
+from paperwire.store.comments import comment_counts
+from paperwire.web import auth, data
+from paperwire.web.list_order import MAX_CATEGORIES, ListOptions, parse_options
 from paperwire.web.models import (
     AskPage,
     Categories,
@@ -22,6 +26,8 @@ from paperwire.web.models import (
     TrendingListing,
 )
 from paperwire.web.pages import Page, SiteDep, limit_llm
+from paperwire.web.signals_view import with_signals
+from paperwire.web.site import Site
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Error, "description": "A malformed parameter or query."},
@@ -29,6 +35,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": Error, "description": "The search index is damaged (see /status)."},
+}
+LISTS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Error, "description": "order=foryou without a signed-in session."},
 }
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
 
@@ -77,31 +86,144 @@ ModeQuery = Annotated[
 PeriodQuery = Annotated[
     Literal["day", "week", "month"], Query(description="The last 1, 7 or 30 days.")
 ]
+FORYOU_NEEDS = (
+    "order=foryou orders a list for a signed-in user: send the session cookie of a sign-in "
+    "(/signin; the API has no tokens), or use order=top or all"
+)
 
 
-@router.get("/days/latest", response_model=Listing, summary="Papers of the latest listing day")
-def latest_day(site: SiteDep, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
-    return data.day_page(site, page=page, per_page=per_page)
+class SignInNeeded(PaperwireError):
+    http_status = 401
 
 
-@router.get("/days/{day}", response_model=Listing, summary="Papers of one listing day")
-def day(site: SiteDep, day: DayPath, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
+class ListQuery:
+    """The list pages' order and filters (paperwire.web.list_order) as API parameters; the
+    signed-in user's saved rules apply (rules=off: not). Unlike the pages, no remembered order:
+    without `order` the list is in listing order."""
+
+    def __init__(
+        self,
+        request: Request,
+        order: Annotated[
+            Literal["top", "all", "foryou"] | None,
+            Query(
+                description="top (votes + external signals), all (listing order) or foryou "
+                "(the signed-in user's model; else 401). Day and week lists; others: all."
+            ),
+        ] = None,
+        cat: Annotated[
+            list[Annotated[str, Query(pattern=CATEGORY_PATTERN)]],
+            Query(max_length=MAX_CATEGORIES, description="Category chips, any of (repeat)."),
+        ] = [],  # noqa: B006 (FastAPI copies defaults)
+        code: Annotated[int, Query(ge=0, le=1, description="1: papers with code only.")] = 0,
+        rules: Annotated[
+            Literal["on", "off"] | None,
+            Query(description="off: the signed-in user's keyword rules do not apply."),
+        ] = None,
+    ) -> None:
+        user = auth.current_user(request)
+        self.user_id = user.id if user is not None else None
+        if order == "foryou" and self.user_id is None:
+            raise SignInNeeded(FORYOU_NEEDS)
+        self.options = parse_options(
+            order=order, remembered=None, categories=cat, code=bool(code), rules=rules
+        )
+
+
+ListDep = Annotated[ListQuery, Depends()]
+
+
+def listed(site: Site, page: dict[str, Any]) -> dict[str, Any]:
+    """A list page as the API returns it: its order and filters, and on each paper its external
+    signals and comment count (one query each for the page)."""
+    page = with_signals(site, page)
+    talk = comment_counts(site.store, [p["id"] for p in page["papers"]])
+    options = page.get("options")
+    papers = [
+        {
+            **p,
+            "comment_count": talk.get(p["id"], 0),
+            "signals": [dataclasses.asdict(s) for s in p.get("signals", [])],
+        }
+        for p in page["papers"]
+    ]
+    out = dict(page, papers=papers)
+    if isinstance(options, ListOptions):
+        out["order"] = options.order if page.get("orders") else "all"
+        out["filters"] = {
+            "categories": list(options.categories),
+            "has_code": options.has_code,
+            "rules": options.rules,
+        }
+    return out
+
+
+@router.get(
+    "/days/latest",
+    response_model=Listing,
+    summary="Papers of the latest listing day",
+    responses=LISTS,
+)
+def latest_day(site: SiteDep, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
+    found = data.day_page(site, page=page, per_page=per_page, options=q.options, user_id=q.user_id)
+    return listed(site, found)
+
+
+@router.get(
+    "/days/{day}", response_model=Listing, summary="Papers of one listing day", responses=LISTS
+)
+def day(
+    site: SiteDep, day: DayPath, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE
+) -> Any:
     """`day` is YYYY-MM-DD."""
-    return data.day_page(site, day=data.parse_day(day), page=page, per_page=per_page)
+    found = data.day_page(
+        site,
+        day=data.parse_day(day),
+        page=page,
+        per_page=per_page,
+        options=q.options,
+        user_id=q.user_id,
+    )
+    return listed(site, found)
 
 
-@router.get("/weeks/{day}", response_model=Listing, summary="Papers of the ISO week of a day")
-def week(site: SiteDep, day: DayPath, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
+@router.get(
+    "/weeks/{day}",
+    response_model=Listing,
+    summary="Papers of the ISO week of a day",
+    responses=LISTS,
+)
+def week(
+    site: SiteDep, day: DayPath, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE
+) -> Any:
     """`day` is any day of the week, YYYY-MM-DD; the list's key is that week's Monday."""
-    return data.week_page(site, day=data.parse_day(day), page=page, per_page=per_page)
+    found = data.week_page(
+        site,
+        day=data.parse_day(day),
+        page=page,
+        per_page=per_page,
+        options=q.options,
+        user_id=q.user_id,
+    )
+    return listed(site, found)
 
 
-@router.get("/months/{month}", response_model=Listing, summary="Papers of one month")
+@router.get(
+    "/months/{month}", response_model=Listing, summary="Papers of one month", responses=LISTS
+)
 def month(
-    site: SiteDep, month: MonthPath, page: Page = 1, per_page: PerPage = data.PER_PAGE
+    site: SiteDep, month: MonthPath, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE
 ) -> Any:
     """`month` is YYYY-MM."""
-    return data.month_page(site, month=data.parse_month(month), page=page, per_page=per_page)
+    found = data.month_page(
+        site,
+        month=data.parse_month(month),
+        page=page,
+        per_page=per_page,
+        options=q.options,
+        user_id=q.user_id,
+    )
+    return listed(site, found)
 
 
 @router.get("/categories", response_model=Categories, summary="Categories with paper counts")
@@ -110,12 +232,22 @@ def categories(site: SiteDep) -> Any:
 
 
 @router.get(
-    "/categories/{category}", response_model=Listing, summary="A category's papers, newest first"
+    "/categories/{category}",
+    response_model=Listing,
+    summary="A category's papers, newest first",
+    responses=LISTS,
 )
 def category(
-    site: SiteDep, category: CategoryPath, page: Page = 1, per_page: PerPage = data.PER_PAGE
+    site: SiteDep,
+    category: CategoryPath,
+    q: ListDep,
+    page: Page = 1,
+    per_page: PerPage = data.PER_PAGE,
 ) -> Any:
-    return data.category_page(site, category=category, page=page, per_page=per_page)
+    found = data.category_page(
+        site, category=category, page=page, per_page=per_page, options=q.options, user_id=q.user_id
+    )
+    return listed(site, found)
 
 
 @router.get(
@@ -123,11 +255,19 @@ def category(
     response_model=TrendingListing,
     summary="Trending papers",
     description=data.TRENDING_NOTE,
+    responses=LISTS,
 )
 def trending(
-    site: SiteDep, period: PeriodQuery = "week", page: Page = 1, per_page: PerPage = data.PER_PAGE
+    site: SiteDep,
+    q: ListDep,
+    period: PeriodQuery = "week",
+    page: Page = 1,
+    per_page: PerPage = data.PER_PAGE,
 ) -> Any:
-    return data.trending_page(site, period=period, page=page, per_page=per_page)
+    found = data.trending_page(
+        site, period=period, page=page, per_page=per_page, options=q.options, user_id=q.user_id
+    )
+    return listed(site, found)
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperDetail, summary="One paper")

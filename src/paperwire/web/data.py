@@ -444,13 +444,14 @@ def trending_page(
     now = datetime.now(UTC)
     rule = list_order.page_filter(site, options, user_id)
     if rule:  # rank everything that scores, then narrow it (one query per 500 papers)
-        ranked, total = trending(site.store, period=period, limit=TRENDING_FILTERED, now=now)
-        kept = listing.keep_pks(site.store, [pk for pk, _ in ranked], rule) if total else set()
+        ranked, scored = trending(site.store, period=period, limit=TRENDING_FILTERED, now=now)
+        kept = listing.keep_pks(site.store, [pk for pk, _ in ranked], rule) if scored else set()
         ranked = [(pk, score) for pk, score in ranked if pk in kept]
         total, ranked = len(ranked), ranked[offset : offset + per_page]
     else:
         ranked, total = trending(site.store, period=period, limit=per_page, offset=offset, now=now)
-    if total == 0 and not rule:
+        scored = total
+    if scored == 0:  # no votes in the period at all: the recency list (filtered as asked)
         return _recency_trending(
             site, period=period, page=page, per_page=per_page, options=options, user_id=user_id
         )

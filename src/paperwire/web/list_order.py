@@ -1,11 +1,11 @@
 """How a list page is ordered and narrowed: "top" (our votes, external signals, code),
 "all" (listing order) or "for you" (the user's recommendation model), and filters (category
-chips, has code, the user's saved keyword rules).
+chips, has code, the user's saved rules: keywords, chips, has code).
 
     ?order=top|all|foryou   remembered in the `pw_order` cookie (signed in or not)
     ?cat=cs.CL&cat=cs.LG    category chips: papers in any of them
     ?code=1                 papers that link to code
-    ?rules=off              show what the user's keyword rules hide
+    ?rules=off              show what the user's saved rules hide
 
 Orders other than "all" rank the whole list in Python from one query (`listing.rank_inputs`)
 and then read the page's papers in one more: no query per paper.
@@ -59,7 +59,7 @@ class ListOptions:
     order: str = "all"
     categories: tuple[str, ...] = ()
     has_code: bool = False
-    rules: bool = True  # apply the user's saved keyword rules
+    rules: bool = True  # apply the user's saved rules
     explicit: bool = False  # the order came from the URL (so it is remembered)
 
     def query(self, *, order: str | None = None, **changes: Any) -> str:
@@ -116,8 +116,15 @@ def _by_top(items: list[RankInput]) -> list[RankInput]:
 
 
 def list_filter(options: ListOptions, rules: Rules | None) -> ListFilter:
-    keywords = rules.keyword_filter() if rules is not None and options.rules else ListFilter()
-    return ListFilter(options.categories, options.has_code, keywords.include, keywords.exclude)
+    """The URL's filters with the user's saved rules (unless rules=off): chips picked in the
+    URL replace the saved chips, "has code" is either's."""
+    saved = rules.list_filter() if rules is not None and options.rules else ListFilter()
+    return ListFilter(
+        options.categories or saved.categories,
+        options.has_code or saved.has_code,
+        saved.include,
+        saved.exclude,
+    )
 
 
 def ordered_rows(
@@ -140,7 +147,7 @@ def ordered_rows(
     filters = list_filter(options, rules)
     span: dict[str, Any] = {"first": first, "last": last, "category": category}
     hidden = 0
-    if rules is not None and rules.keywords and options.rules:
+    if rules is not None and rules.active and options.rules:
         unruled = ListFilter(options.categories, options.has_code)
         hidden = listing.count_range(store, **span, filters=unruled) - listing.count_range(
             store, **span, filters=filters

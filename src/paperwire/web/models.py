@@ -58,6 +58,35 @@ class DayCount(BaseModel):
     papers: int
 
 
+class ExternalSignal(BaseModel):
+    source: str = Field(description="Where the signal comes from, e.g. hf-daily.")
+    label: str = Field(description="How pages name it, e.g. HF.")
+    upvotes: int
+    submitter: str | None = None
+
+
+class ListedPaper(Paper):
+    """A paper on a list, with what the list pages show beside it."""
+
+    signals: list[ExternalSignal] = Field(
+        default=[],
+        description="Upvotes and submitter on other sites (Hugging Face daily papers): an "
+        "external signal, never added to this site's votes.",
+    )
+    comment_count: int = Field(default=0, description="Visible comments in its discussion.")
+    reason: str | None = Field(default=None, description="order=foryou: why the paper is here.")
+    top_score: float | None = Field(
+        default=None, description="order=top or foryou: the paper's top score (see `note`)."
+    )
+    score: float | None = Field(default=None, description="order=foryou: the model's score.")
+
+
+class ListFilters(BaseModel):
+    categories: list[str] = Field(default=[], description="Category chips: papers in any.")
+    has_code: bool = False
+    rules: bool = Field(default=True, description="Whether the user's saved rules apply.")
+
+
 class Listing(BaseModel):
     """A list of papers: a day, a week, a month, a category or trending."""
 
@@ -73,11 +102,19 @@ class Listing(BaseModel):
     next: str | None = Field(description="Key of the nearest later list that has papers.")
     days: list[DayCount] = Field(description="Days with papers in a week or month.")
     note: str | None = Field(description="How the list is ordered, where it is not obvious.")
-    papers: list[Paper]
+    papers: list[ListedPaper]
     pagination: Pagination
+    order: str = Field(
+        default="all", description="top, all or foryou (day and week lists; others: all)."
+    )
+    filters: ListFilters = Field(default_factory=ListFilters)
+    hidden_by_rules: int = Field(default=0, description="Papers the user's rules hide here.")
+    onboarding: bool = Field(
+        default=False, description="order=foryou without likes: /for-you/start seeds them."
+    )
 
 
-class TrendingPaper(Paper):
+class TrendingPaper(ListedPaper):
     score: float | None = Field(
         default=None, description="Trending score: the period's votes, decayed by their age."
     )

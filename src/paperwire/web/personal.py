@@ -1,8 +1,9 @@
 """A signed-in user's list rules and the "for you" onboarding (anonymous visitors are sent to
 sign in):
 
-    GET  /account/filters              the user's keyword rules, a form to add one
-    POST /account/filters              kind=include|exclude, keyword=TEXT
+    GET  /account/filters              the user's list rules, forms to add one
+    POST /account/filters              kind=include|exclude, keyword=TEXT; kind=chip,
+                                       category=CAT; kind=code
     POST /account/filters/N/delete
     GET  /for-you/start                onboarding: pick categories, paste arXiv ids, upload BibTeX
     POST /for-you/start                (multipart) categories=CAT..., ids=TEXT, bibtex=FILE
@@ -47,7 +48,7 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-# --- keyword rules ---------------------------------------------------------------------------
+# --- list rules ------------------------------------------------------------------------------
 
 
 def _filters_page(
@@ -66,6 +67,7 @@ def _filters_page(
         "done": request.query_params.get("done", "")[:16],
         "min_keyword": user_rules.MIN_KEYWORD,
         "max_keyword": user_rules.MAX_KEYWORD,
+        "offered": _offered(site),
     }
     return private_page(request, "filters.html", context, status)
 
@@ -84,16 +86,17 @@ def add_filter(
     user: auth.OptionalUser,
     kind: Annotated[str, Form(max_length=16)] = "exclude",
     keyword: Annotated[str, Form(max_length=1000)] = "",
+    category: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
     if user is None:
         return _see_other(signin_url(FILTERS))
     auth.check_rate(request, "rules", limit=RULE_LIMIT[0], window=RULE_LIMIT[1])
-    if kind not in user_rules.KEYWORD_KINDS:
-        return _filters_page(
-            request, site, user, error="a rule includes or excludes", keyword=keyword, status=400
-        )
+    if kind not in user_rules.FILTER_KINDS:
+        error = "a rule includes or excludes a keyword, keeps a category chip or has code"
+        return _filters_page(request, site, user, error=error, keyword=keyword, status=400)
+    value = category if kind == "chip" else keyword
     try:
-        added = user_rules.add_rule(site.store, user.id, kind, keyword)
+        added = user_rules.add_rule(site.store, user.id, kind, value)
     except BadRequest as exc:
         return _filters_page(request, site, user, error=str(exc), keyword=keyword, status=400)
     return _see_other(f"{FILTERS}?done={'added' if added else 'exists'}")

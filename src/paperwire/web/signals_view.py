@@ -9,12 +9,18 @@ from typing import Any
 from fastapi import Request
 
 from paperwire.store.signals import any_signals, signals_by_id
+from paperwire.web.site import Site
 
 PAPER_LISTS = ("papers", "hits", "similar")
 CHECK_SECONDS = 60.0  # how long "this site has no external signals" is believed
 
 
 def annotate_signals(request: Request, page: dict[str, Any]) -> dict[str, Any]:
+    return with_signals(request.app.state.site, page)
+
+
+def with_signals(site: Site, page: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the page whose papers carry `signals` (the page itself when none has one)."""
     lists = {k: page[k] for k in PAPER_LISTS if isinstance(page.get(k), list)}
     single = page.get("paper") if isinstance(page.get("paper"), dict) else None
     ids = [p["id"] for items in lists.values() for p in items if isinstance(p, dict) and "id" in p]
@@ -22,7 +28,6 @@ def annotate_signals(request: Request, page: dict[str, Any]) -> dict[str, Any]:
         ids.append(single["id"])
     if not ids:
         return page
-    site = request.app.state.site
     if not site.cached("any-signals", lambda: any_signals(site.store), ttl=CHECK_SECONDS):
         return page
     found = signals_by_id(site.store, ids)
