@@ -71,6 +71,10 @@ class FusionConfig:
     # terms, weight 0.2 give 0.7464 against 0.7440 without (test 0.7388 vs 0.7372). It loses on
     # BM25 alone (train 0.6991 at best against 0.7036) and in plain hybrid.
     prf: PrfConfig = field(default_factory=lambda: PrfConfig(fb_docs=10, fb_terms=10, weight=0.2))
+    # Weight of a term-proximity list (ordered bigrams of the query's terms, sequential
+    # dependence; index/lexical/proximity.py) in hybrid and in hybrid+rerank; 0 leaves it out.
+    # Picked on train (benchmarks/fusion.py): see the README's Search quality.
+    proximity: tuple[float, float] = (0.1, 0.2)
 
 
 @dataclass
@@ -353,11 +357,23 @@ class EmbeddedIndex(IndexBackend):
         if rerank and self.fusion.prf.on:  # hybrid alone loses with it (train 0.7277, 0.7362)
             lexq, lexical = self._expanded(lexq, lists, depth)
             lists = self._complete(lexq, qvec, [lexical, dense])
+        weights = list(self.fusion.hybrid_weights)
         if rerank and self.tokens is not None and len(self.tokens):
             lists.append(self._maxsim(qtokens, lists))
-        fused = self._fuse(lists, k)
+            weights = list(self.fusion.rerank_weights)
+        proximity = self.fusion.proximity[1 if rerank else 0]
+        if proximity > 0 and self.fusion.method != "rrf":
+            lists.append(self._proximity(query.text, lists))
+            weights.append(proximity)
+        fused = self._fuse(lists, k, weights=weights)
         fused.total = max(matched, len(fused))
         return fused
+
+    def _proximity(self, text: str, lists: list[Hits]) -> Hits:
+        """The ordered-bigram proximity of the user's query terms (not the feedback's) in every
+        candidate: BM25 scores the terms one by one (index/lexical/proximity.py)."""
+        keys = np.unique(np.concatenate([h.keys for h in lists]))
+        return top_k(keys, self.lexical.proximity(text, keys), len(keys))
 
     def _expanded(self, lexq: LexQuery, lists: list[Hits], depth: int) -> tuple[LexQuery, Hits]:
         """The RM3-expanded lexical query and its hits. Feedback documents are the top of the
@@ -392,10 +408,8 @@ class EmbeddedIndex(IndexBackend):
         keep = np.isfinite(scores)
         return top_k(keys[keep], scores[keep], len(keys))
 
-    def _fuse(self, lists: list[Hits], k: int, weights: Sequence[float] | None = None) -> Hits:
+    def _fuse(self, lists: list[Hits], k: int, weights: Sequence[float]) -> Hits:
         fusion = self.fusion
-        if weights is None:
-            weights = fusion.rerank_weights if len(lists) == 3 else fusion.hybrid_weights
         if fusion.method == "rrf":
             return rrf(lists, k=k, weights=list(weights), rrf_k=fusion.rrf_k)
         # Completed lists hold every candidate, except that the dense and MaxSim lists lack a
