@@ -79,7 +79,7 @@ def test_expand_mixes_the_query_with_the_model() -> None:
     out = expand(index, query, feedback, cfg)
     model = relevance_model(index, feedback, fb_terms=3)
     assert list(model) == ["inhibitor", "kinas", "growth"]
-    assert out.weighted == pytest.approx(
+    assert dict(out.weighted) == pytest.approx(
         {  # on the query's count scale: 2 terms, so the model's weights sum to 2 * 0.25
             "kinas": 0.75 + 0.25 * 2 * model["kinas"],
             "tumour": 0.75,  # a query term the model does not hold keeps its own share
@@ -89,7 +89,7 @@ def test_expand_mixes_the_query_with_the_model() -> None:
     )
     assert (out.text, out.must, out.day_from) == (query.text, query.must, query.day_from)
     only_first = expand(index, query, feedback, PrfConfig(fb_docs=1, fb_terms=3, weight=0.25))
-    assert set(only_first.weighted or {}) == {"kinas", "inhibitor", "tumour", "block"}
+    assert set(dict(only_first.weighted)) == {"kinas", "inhibitor", "tumour", "block"}
     assert only_first.weighted != out.weighted  # doc 2 no longer counts
 
 
@@ -109,15 +109,15 @@ def test_expand_of_words_the_index_lacks_is_unchanged() -> None:
 def test_weighted_query_scores_as_repeated_words() -> None:
     index = lexical()
     repeated = index.search(LexQuery(text="tumour tumour growth"), k=10)
-    weighted = index.search(LexQuery(text="ignored", weighted={"tumour": 2.0, "growth": 1.0}))
+    weighted = index.search(LexQuery(text="ignored", weighted=(("tumour", 2.0), ("growth", 1.0))))
     assert weighted.keys.tolist() == repeated.keys.tolist()
     np.testing.assert_allclose(weighted.scores, repeated.scores, rtol=1e-6)
-    half = index.search(LexQuery(text="x", weighted={"tumour": 1.0, "growth": 0.5}), k=10)
+    half = index.search(LexQuery(text="x", weighted=(("tumour", 1.0), ("growth", 0.5))), k=10)
     np.testing.assert_allclose(half.scores, repeated.scores / 2, rtol=1e-6)
 
 
 def test_weighted_query_keeps_filters() -> None:
-    hits = lexical().search(LexQuery(weighted={"tumour": 1.0}, must_not=["suppressor"]), k=10)
+    hits = lexical().search(LexQuery(weighted=(("tumour", 1.0),), must_not=["suppressor"]), k=10)
     assert sorted(hits.keys.tolist()) == [1, 2]
 
 

@@ -14,6 +14,7 @@ the few hundred fusion candidates only: one vectorised pass over their tokens, ~
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +32,7 @@ def query_pairs(index: LexicalIndex, text: str) -> tuple[np.ndarray, np.ndarray]
     terms that the index knows; a term it does not know breaks the chain."""
     vocab = index.vocab
     tids = [vocab.get(t, -1) for t in index.analyzer.analyze(text)]
-    pairs = sorted({(a, b) for a, b in zip(tids, tids[1:], strict=False) if a >= 0 and b >= 0})
+    pairs = sorted({(a, b) for a, b in pairwise(tids) if a >= 0 and b >= 0})
     if not pairs:
         return np.zeros(0, np.int64), np.zeros(0, np.float64)
     a = np.array([p[0] for p in pairs], np.int64)
