@@ -7,7 +7,9 @@ chosen on test. The search is staged, as a full product would take hours on 2 co
 1. fusion weights with feedback off: z-score fusion over completed lists, weights
    (1, dense, maxsim); depth 200, min-max and RRF once each for reference;
 2. RM3 feedback (fb_docs, fb_terms, weight) at the stage-1 pick;
-3. the stage-1 weights around their pick again, with the stage-2 feedback on.
+3. the stage-1 weights around their pick again, with the stage-2 feedback on;
+4. the weight of the term-proximity list (index/lexical/proximity.py), per mode, at the picks
+   (stages 1-3 run without it, as they were picked before it existed).
 The hybrid weights (lexical, dense) are picked on the hybrid mode in stage 1; the rerank's first
 pass (the feedback documents) uses them too.
 
@@ -32,6 +34,7 @@ from paperwire.index.encoders import load_encoder
 from paperwire.index.prf import PrfConfig
 
 OFF = PrfConfig()
+NO_PROXIMITY = (0.0, 0.0)
 
 
 def stage1() -> list[FusionConfig]:
@@ -43,6 +46,15 @@ def stage1() -> list[FusionConfig]:
     out.append(FusionConfig("score", (1.0, 1.0), (1.0, 1.0, 1.0), normalise="minmax", prf=OFF))
     out += [FusionConfig("rrf", (1.0, 1.0), (1.0, 1.0, 1.0), rrf_k=k, prf=OFF) for k in (30, 60)]
     return out
+
+
+def stage4(base: FusionConfig, mode: str) -> list[FusionConfig]:
+    """Proximity weights for one mode (the other mode's weight left as it is)."""
+    hybrid, rerank = base.proximity
+    grid = (0.0, 0.1, 0.15, 0.2, 0.3)
+    if mode == "hybrid+rerank":
+        return [replace(base, proximity=(hybrid, w)) for w in grid]
+    return [replace(base, proximity=(w, rerank)) for w in grid]
 
 
 def hybrid_weights() -> list[tuple[float, float]]:
@@ -101,17 +113,26 @@ def main() -> None:
     index = build_eval_index(test, encoder=load_encoder(None), cache_dir=Path(args.cache))
     prime_queries(index, train.split_queries() | test.split_queries(), Path(args.cache))
     bench = Bench(index, train, test)
-    hw = [FusionConfig(hybrid_weights=w, prf=OFF) for w in hybrid_weights()]
+    hw = [FusionConfig(hybrid_weights=w, prf=OFF, proximity=NO_PROXIMITY) for w in hybrid_weights()]
     hybrid = bench.best_on_train("1-hybrid", hw, "hybrid")
     if args.skip_stage1:  # its pick on the last full run is the shipped default
-        picked = replace(FusionConfig(), hybrid_weights=hybrid.hybrid_weights, prf=OFF)
+        picked = replace(
+            FusionConfig(), hybrid_weights=hybrid.hybrid_weights, prf=OFF, proximity=NO_PROXIMITY
+        )
     else:
-        stage1_grid = [replace(c, hybrid_weights=hybrid.hybrid_weights) for c in stage1()]
+        stage1_grid = [
+            replace(c, hybrid_weights=hybrid.hybrid_weights, proximity=NO_PROXIMITY)
+            for c in stage1()
+        ]
         picked = bench.best_on_train("1", stage1_grid, "hybrid+rerank")
     stage2_grid = [picked, *stage2(picked, hybrid.hybrid_weights)]
     picked = bench.best_on_train("2", stage2_grid, "hybrid+rerank")
     if picked.prf.on:
         picked = bench.best_on_train("3", stage3(picked), "hybrid+rerank")
+    hybrid = bench.best_on_train("4-hybrid", stage4(hybrid, "hybrid"), "hybrid")
+    picked = replace(picked, proximity=hybrid.proximity)
+    picked = bench.best_on_train("4", stage4(picked, "hybrid+rerank"), "hybrid+rerank")
+    hybrid = replace(hybrid, proximity=picked.proximity)
     hybrid_prf = replace(hybrid, prf=picked.prf)
     for mode, cfg in (("hybrid", hybrid), ("hybrid", hybrid_prf), ("hybrid+rerank", picked)):
         result = {

@@ -153,10 +153,12 @@ def test_the_shipped_fusion_is_the_documented_one() -> None:
     shipped = FusionConfig()
     hybrid = ", ".join(f"{w:g}" for w in shipped.hybrid_weights)
     rerank = ", ".join(f"{w:g}" for w in shipped.rerank_weights)
+    near, near_rerank = shipped.proximity
     line = (
         f"Shipped fusion (`FusionConfig`): method `{shipped.method}`, normalisation "
         f"`{shipped.normalise}`, hybrid weights {hybrid}, hybrid+rerank weights {rerank}, "
-        f"depth {shipped.depth}."
+        f"depth {shipped.depth}, proximity weights {near:g} (hybrid) and {near_rerank:g} "
+        f"(hybrid+rerank)."
     )
     assert line in " ".join(README.split())  # the README's lines are wrapped
 

@@ -109,15 +109,15 @@ def test_expand_of_words_the_index_lacks_is_unchanged() -> None:
 def test_weighted_query_scores_as_repeated_words() -> None:
     index = lexical()
     repeated = index.search(LexQuery(text="tumour tumour growth"), k=10)
-    weighted = index.search(LexQuery(text="ignored", weighted={"tumour": 2.0, "growth": 1.0}))
+    weighted = index.search(LexQuery(text="ignored", weighted=(("tumour", 2.0), ("growth", 1.0))))
     assert weighted.keys.tolist() == repeated.keys.tolist()
     np.testing.assert_allclose(weighted.scores, repeated.scores, rtol=1e-6)
-    half = index.search(LexQuery(text="x", weighted={"tumour": 1.0, "growth": 0.5}), k=10)
+    half = index.search(LexQuery(text="x", weighted=(("tumour", 1.0), ("growth", 0.5))), k=10)
     np.testing.assert_allclose(half.scores, repeated.scores / 2, rtol=1e-6)
 
 
 def test_weighted_query_keeps_filters() -> None:
-    hits = lexical().search(LexQuery(weighted={"tumour": 1.0}, must_not=["suppressor"]), k=10)
+    hits = lexical().search(LexQuery(weighted=(("tumour", 1.0),), must_not=["suppressor"]), k=10)
     assert sorted(hits.keys.tolist()) == [1, 2]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,16 +36,15 @@ def eval_beir(
     from paperwire.index.backend import MODES
 
     chosen = [check_mode(m.strip(), allowed=MODES) for m in modes.split(",") if m.strip()]
-    with progress_bar("eval") as update:
-        report = run_beir(
-            folder,
-            split=split,
-            modes=chosen,
-            encoder_spec=settings.encoder,
-            cache_dir=settings.home_dir / "cache" / "embeddings",
-            progress=by_stage(update),
-            scratch=_eval_scratch(settings, folder),
-        )
+    report = _run_eval(
+        settings,
+        "eval",
+        run_beir,
+        folder,
+        split=split,
+        modes=chosen,
+        scratch=_eval_scratch(settings, folder),
+    )
     if as_json:
         emit_json(report)
         return
@@ -64,6 +64,21 @@ def eval_beir(
             _versus(r.get("vs_best_single")),
         )
     out.print(table)
+
+
+def _run_eval(
+    settings: Settings, label: str, run: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """`run(*args, **kwargs)` under the progress bar, given what every evaluation takes from the
+    settings the same way: the encoder and the embedding cache (so a re-run encodes nothing)."""
+    with progress_bar(label) as update:
+        return run(
+            *args,
+            **kwargs,
+            encoder_spec=settings.encoder,
+            cache_dir=settings.home_dir / "cache" / "embeddings",
+            progress=by_stage(update),
+        )
 
 
 @eval_app.command("ask")
@@ -87,17 +102,16 @@ def eval_ask(
     from paperwire.search.service import check_mode
 
     settings = settings_of(ctx)
-    with progress_bar("eval ask") as update:
-        report = run_ask_eval(
-            folder,
-            split=split,
-            mode=check_mode(mode),
-            lexical_only=lexical,
-            calibrate=calibrate,
-            encoder_spec=settings.encoder,
-            cache_dir=settings.home_dir / "cache" / "embeddings",
-            progress=by_stage(update),
-        )
+    report = _run_eval(
+        settings,
+        "eval ask",
+        run_ask_eval,
+        folder,
+        split=split,
+        mode=check_mode(mode),
+        lexical_only=lexical,
+        calibrate=calibrate,
+    )
     if as_json:
         emit_json(report)
         return
@@ -140,17 +154,9 @@ def eval_similar(
     """nDCG@10 and MAP@100 of similar papers: lexical-only, dense-only and the shipped fusion."""
     from paperwire.eval.similar import METRICS, run_similar
 
-    settings = settings_of(ctx)
-    with progress_bar("eval") as update:
-        report = run_similar(
-            folder,
-            queries=queries,
-            docs=docs,
-            encoder_spec=settings.encoder,
-            cache_dir=settings.home_dir / "cache" / "embeddings",
-            tune=tune,
-            progress=by_stage(update),
-        )
+    report = _run_eval(
+        settings_of(ctx), "eval", run_similar, folder, queries=queries, docs=docs, tune=tune
+    )
     if as_json:
         emit_json(report)
         return

@@ -13,6 +13,8 @@ Search modes:
 - hybrid+rerank: the lexical list re-run with an RM3-expanded query (feedback: the top 10 of
   the hybrid fusion), the dense list, and a third, ColBERT MaxSim of the query's token vectors
   against each candidate's 1-bit token vectors, fused as hybrid is.
+Both hybrid modes also fuse a term-proximity list (the user's query terms side by side in a
+candidate; index/lexical/proximity.py).
 Hybrid modes use whatever is embedded: a paper without vectors still ranks through BM25.
 """
 
@@ -71,6 +73,11 @@ class FusionConfig:
     # terms, weight 0.2 give 0.7464 against 0.7440 without (test 0.7388 vs 0.7372). It loses on
     # BM25 alone (train 0.6991 at best against 0.7036) and in plain hybrid.
     prf: PrfConfig = field(default_factory=lambda: PrfConfig(fb_docs=10, fb_terms=10, weight=0.2))
+    # Weight of a term-proximity list (ordered bigrams of the query's terms, sequential
+    # dependence; index/lexical/proximity.py) in hybrid and in hybrid+rerank; 0 leaves it out.
+    # Picked on train (benchmarks/fusion.py, stage 4): hybrid 0.7347 -> 0.7414, hybrid+rerank
+    # 0.7464 -> 0.7499; test 0.7370 -> 0.7387 and 0.7388 -> 0.7414 (run once, for the picks).
+    proximity: tuple[float, float] = (0.1, 0.2)
 
 
 @dataclass
@@ -353,11 +360,23 @@ class EmbeddedIndex(IndexBackend):
         if rerank and self.fusion.prf.on:  # hybrid alone loses with it (train 0.7277, 0.7362)
             lexq, lexical = self._expanded(lexq, lists, depth)
             lists = self._complete(lexq, qvec, [lexical, dense])
+        weights = list(self.fusion.hybrid_weights)
         if rerank and self.tokens is not None and len(self.tokens):
             lists.append(self._maxsim(qtokens, lists))
-        fused = self._fuse(lists, k)
+            weights = list(self.fusion.rerank_weights)
+        proximity = self.fusion.proximity[1 if rerank else 0]
+        if proximity > 0 and self.fusion.method != "rrf":
+            lists.append(self._proximity(query.text, lists))
+            weights.append(proximity)
+        fused = self._fuse(lists, k, weights=weights)
         fused.total = max(matched, len(fused))
         return fused
+
+    def _proximity(self, text: str, lists: list[Hits]) -> Hits:
+        """The ordered-bigram proximity of the user's query terms (not the feedback's) in every
+        candidate: BM25 scores the terms one by one (index/lexical/proximity.py)."""
+        keys = np.unique(np.concatenate([h.keys for h in lists]))
+        return top_k(keys, self.lexical.proximity(text, keys), len(keys))
 
     def _expanded(self, lexq: LexQuery, lists: list[Hits], depth: int) -> tuple[LexQuery, Hits]:
         """The RM3-expanded lexical query and its hits. Feedback documents are the top of the

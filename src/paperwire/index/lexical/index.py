@@ -25,6 +25,7 @@ from paperwire.index.base import (
     read_meta,
     write_meta,
 )
+from paperwire.index.lexical.proximity import proximity as ordered_proximity
 from paperwire.index.lexical.query import LexQuery, Search
 from paperwire.index.lexical.segments import (
     EMPTY_U32,
@@ -336,6 +337,10 @@ class LexicalIndex:
         weight = np.array([counts[t] for t in terms]) * self.idf(tids)
         order = np.lexsort((np.array(terms), -weight))[:n]
         return " ".join(word_of[terms[i]] for i in order)
+
+    def proximity(self, text: str, keys: np.ndarray) -> np.ndarray:
+        """Ordered-bigram proximity of the text's terms in each of `keys` (see proximity.py)."""
+        return ordered_proximity(self, text, keys)
 
     def idf(self, tids: np.ndarray) -> np.ndarray:
         """Lucene BM25 idf of global term ids, from live document frequencies."""
