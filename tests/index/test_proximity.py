@@ -12,6 +12,7 @@ from paperwire.index.base import Doc
 from paperwire.index.embedded import EmbeddedIndex, FusionConfig
 from paperwire.index.encoders import HashEncoder
 from paperwire.index.lexical import LexicalIndex
+from paperwire.index.lexical.proximity import proximity_of_spans, term_pairs
 
 DOCS = [
     Doc(1, "Amyloid beta plaques", "amyloid beta protein, and beta amyloid"),
@@ -109,3 +110,18 @@ def test_hybrid_ranks_the_adjacent_words_first_with_proximity_on() -> None:
     assert search((1.0, 0.0), "hybrid") == [9, 8]
     assert search((0.0, 1.0), "hybrid+rerank") == [9, 8]
     assert search((0.0, 0.0), "hybrid") == [8, 9]  # tie: by key
+
+
+def test_stored_terms_score_as_the_forward_index() -> None:
+    """A backend without our forward index (Milvus) scores its stored title and abstract terms
+    with `proximity_of_spans`: the same numbers."""
+    index = lexical()
+    an = index.analyzer
+    text = "amyloid beta protein and dark matter"
+    keys = np.array([d.key for d in DOCS])
+    pairs = term_pairs(an.analyze(text))
+    weights = np.array([idf(index, a, b) for a, b in pairs])
+    spans = [(an.analyze(d.title), an.analyze(d.abstract)) for d in DOCS]
+    want = index.proximity(text, keys)
+    assert want.max() > 0
+    assert proximity_of_spans(pairs, weights, spans).tolist() == pytest.approx(want.tolist())

@@ -9,11 +9,14 @@ words says little. BM25 scores terms independently; this is what it misses when 
 "amyloid beta" are scattered over an abstract about something else.
 
 Computed on the forward index (the segments' `fwd` / `fwd_off`, as phrase checks read it) for
-the few hundred fusion candidates only: one vectorised pass over their tokens, ~1 CPU-ms.
+the few hundred fusion candidates only: one vectorised pass over their tokens, ~1 CPU-ms. A
+backend that stores each paper's analysed terms instead (Milvus) scores them with
+`proximity_of_spans`, the same formula.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -72,3 +75,29 @@ def proximity(index: LexicalIndex, text: str, keys: np.ndarray) -> np.ndarray:
             hit[hit] = codes[which[hit]] == bigram[hit]
             np.add.at(counts, (found[owner[:-1][hit]], which[hit]), 1.0)
     return ((counts / (counts + 1.0)) @ weights).astype(np.float32)
+
+
+def term_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
+    """The distinct consecutive pairs of a query's analysed terms, sorted (as `query_pairs`)."""
+    return sorted(set(pairwise(terms)))
+
+
+def proximity_of_spans(
+    pairs: Sequence[tuple[str, str]],
+    weights: np.ndarray,
+    spans: Sequence[Sequence[Sequence[str]]],
+) -> np.ndarray:
+    """`proximity`'s score from each paper's analysed terms per field (title, abstract):
+    `weights` is min(idf_a, idf_b) of each of `pairs`. float32, aligned with `spans`."""
+    column = {pair: j for j, pair in enumerate(pairs)}
+    out = np.zeros(len(spans), np.float32)
+    if not column:
+        return out
+    for row, fields in enumerate(spans):
+        counts = np.zeros(len(column), np.float64)
+        for terms in fields:
+            for pair in pairwise(terms):
+                if (j := column.get(pair)) is not None:
+                    counts[j] += 1.0
+        out[row] = (counts / (counts + 1.0)) @ weights
+    return out

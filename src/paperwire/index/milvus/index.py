@@ -36,6 +36,7 @@ from paperwire.index.base import Doc, Hits, top_k
 from paperwire.index.embedded import DATE_SORT_POOL, QUERY_CACHE, SIMILAR_TERMS, FusionConfig, fuse
 from paperwire.index.embedlog import text_hash
 from paperwire.index.encoders import Encoder, load_encoder
+from paperwire.index.lexical.proximity import proximity_of_spans, term_pairs
 from paperwire.index.milvus import filters, schema
 from paperwire.index.milvus.client import Connection
 from paperwire.index.milvus.tokens import MemoryTokens, StoreTokens, TokenSource
@@ -368,11 +369,34 @@ class MilvusIndex(IndexBackend):
             if expanded is not query:
                 deep = self._lexical(expanded, max(depth, LEX_COMPLETE), expr)
                 lists = self._complete(deep, qvec, [_first(deep, depth), dense])
+        weights = list(self.fusion.hybrid_weights)
         if rerank:
             lists.append(self._maxsim(qtokens, lists))
-        fused = fuse(self.fusion, lists, k)
+            weights = list(self.fusion.rerank_weights)
+        proximity = self.fusion.proximity[1 if rerank else 0]
+        if proximity > 0 and self.fusion.method != "rrf":  # as embedded
+            lists.append(self._proximity(query.text, lists))
+            weights.append(proximity)
+        fused = fuse(self.fusion, lists, k, weights)
         fused.total = max(matched, len(fused))
         return fused
+
+    def _proximity(self, text: str, lists: list[Hits]) -> Hits:
+        """The term-proximity list (index/lexical/proximity.py) over the candidates' stored
+        title and abstract terms."""
+        keys = _union(lists)
+        pairs = term_pairs(self.analyzer.analyze(text))
+        if not pairs or not len(keys):
+            return top_k(keys, np.zeros(len(keys), np.float32), len(keys))
+        terms = sorted({t for p in pairs for t in p})
+        idf = dict(zip(terms, self.idf(terms).tolist(), strict=True))
+        weights = np.array([min(idf[a], idf[b]) for a, b in pairs], np.float64)
+        rows = {
+            int(r["pk"]): r
+            for r in self._get(keys.tolist(), ["pk", "text", "title_n", "abstract_n"])
+        }
+        spans = [schema.phrase_spans(rows[int(k)]) if int(k) in rows else () for k in keys]
+        return top_k(keys, proximity_of_spans(pairs, weights, spans), len(keys))
 
     def _complete(self, deep: Hits, qvec: np.ndarray, lists: list[Hits]) -> list[Hits]:
         if self.fusion.method == "rrf":
