@@ -20,7 +20,7 @@ from paperwire.store import Store, open_store
 from paperwire.store.papers import upsert_records
 from paperwire.store.users import User, create_user
 from paperwire.web import auth
-from tests.support.paperfactory import arxiv_record, paper_record
+from tests.support.paperfactory import arxiv_record, old_slash_id_paper
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("PAPERWIRE_SHARED", REPO.parent / "shared"))
@@ -52,19 +52,7 @@ def records() -> list[PaperRecord]:
             authors=["Zoë Ørsted", "Tom and Jerry"],
         )
     )
-    out.append(
-        paper_record(
-            title="Duality in string theory",
-            abstract="Strings and branes.",
-            authors=["Edward Witten"],
-            categories=["hep-th"],
-            arxiv_id="hep-th/9901001",
-            submitted=date(1999, 1, 4),
-            announced=date(1999, 1, 4),
-            source="test",
-            origin="test:old",
-        )
-    )
+    out.append(old_slash_id_paper("Strings and branes."))
     return out
 
 

@@ -34,3 +34,18 @@ def arxiv_record(n: int, day: date, **fields: object) -> PaperRecord:
     }
     values.update(fields)
     return paper_record(**values)
+
+
+def old_slash_id_paper(abstract: str) -> PaperRecord:
+    """Witten's 1999 paper under an old-style arXiv id with a slash (hep-th/9901001)."""
+    return paper_record(
+        title="Duality in string theory",
+        abstract=abstract,
+        authors=["Edward Witten"],
+        categories=["hep-th"],
+        arxiv_id="hep-th/9901001",
+        submitted=date(1999, 1, 4),
+        announced=date(1999, 1, 4),
+        source="test",
+        origin="test:old",
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from paperwire.records import PaperRecord
-from tests.support.paperfactory import arxiv_record, paper_record
+from tests.support.paperfactory import arxiv_record, old_slash_id_paper, paper_record
 
 LATEST = date(2026, 7, 1)  # a Wednesday
 BUSY_DAY_PAPERS = 35  # more than one page (30)
@@ -53,19 +53,7 @@ def records() -> list[PaperRecord]:
             categories=["cs.CR"],
         )
     )
-    out.append(
-        paper_record(
-            title="Duality in string theory",
-            abstract="An old paper about strings, branes and duality.",
-            authors=["Edward Witten"],
-            categories=["hep-th"],
-            arxiv_id="hep-th/9901001",
-            submitted=date(1999, 1, 4),
-            announced=date(1999, 1, 4),
-            source="test",
-            origin="test:old",
-        )
-    )
+    out.append(old_slash_id_paper("An old paper about strings, branes and duality."))
     out.append(
         paper_record(
             title="A journal paper without an arXiv id about robust transformers",

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,6 +26,7 @@ from lxml import html as lxml_html
 
 from tests.support.browserkit import (
     REPO,
+    CliSite,
     Tab,
     artifacts_dir,
     build_demo_home,
@@ -60,16 +59,7 @@ def chromium() -> Iterator[Any]:
     yield from launch_chromium()
 
 
-class Site:
-    """The running server: its address, data home, and the environment (SMTP, base URL, key)
-    that the `paperwire` CLI needs to act on the same site."""
-
-    def __init__(self, base: str, home: Path, env: dict[str, str]) -> None:
-        self.base, self.home, self.env = base, home, env
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "paperwire", "--home", str(self.home), *args]
-        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=120)
+Site = CliSite  # the running server, and its CLI
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -133,6 +134,11 @@ class ListQuery:
 ListDep = Annotated[ListQuery, Depends()]
 
 
+def page_of(site: Site, q: ListQuery, make: Callable[..., dict[str, Any]], **kw: Any) -> Any:
+    """A list page's data function with the query's options and user, as the API returns it."""
+    return listed(site, make(site, options=q.options, user_id=q.user_id, **kw))
+
+
 def listed(site: Site, page: dict[str, Any]) -> dict[str, Any]:
     """A list page as the API returns it: its order and filters, and on each paper its external
     signals and comment count (one query each for the page)."""
@@ -165,8 +171,7 @@ def listed(site: Site, page: dict[str, Any]) -> dict[str, Any]:
     responses=LISTS,
 )
 def latest_day(site: SiteDep, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE) -> Any:
-    found = data.day_page(site, page=page, per_page=per_page, options=q.options, user_id=q.user_id)
-    return listed(site, found)
+    return page_of(site, q, data.day_page, page=page, per_page=per_page)
 
 
 @router.get(
@@ -176,15 +181,7 @@ def day(
     site: SiteDep, day: DayPath, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE
 ) -> Any:
     """`day` is YYYY-MM-DD."""
-    found = data.day_page(
-        site,
-        day=data.parse_day(day),
-        page=page,
-        per_page=per_page,
-        options=q.options,
-        user_id=q.user_id,
-    )
-    return listed(site, found)
+    return page_of(site, q, data.day_page, day=data.parse_day(day), page=page, per_page=per_page)
 
 
 @router.get(
@@ -197,15 +194,7 @@ def week(
     site: SiteDep, day: DayPath, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE
 ) -> Any:
     """`day` is any day of the week, YYYY-MM-DD; the list's key is that week's Monday."""
-    found = data.week_page(
-        site,
-        day=data.parse_day(day),
-        page=page,
-        per_page=per_page,
-        options=q.options,
-        user_id=q.user_id,
-    )
-    return listed(site, found)
+    return page_of(site, q, data.week_page, day=data.parse_day(day), page=page, per_page=per_page)
 
 
 @router.get(
@@ -215,15 +204,9 @@ def month(
     site: SiteDep, month: MonthPath, q: ListDep, page: Page = 1, per_page: PerPage = data.PER_PAGE
 ) -> Any:
     """`month` is YYYY-MM."""
-    found = data.month_page(
-        site,
-        month=data.parse_month(month),
-        page=page,
-        per_page=per_page,
-        options=q.options,
-        user_id=q.user_id,
+    return page_of(
+        site, q, data.month_page, month=data.parse_month(month), page=page, per_page=per_page
     )
-    return listed(site, found)
 
 
 @router.get("/categories", response_model=Categories, summary="Categories with paper counts")
@@ -244,10 +227,7 @@ def category(
     page: Page = 1,
     per_page: PerPage = data.PER_PAGE,
 ) -> Any:
-    found = data.category_page(
-        site, category=category, page=page, per_page=per_page, options=q.options, user_id=q.user_id
-    )
-    return listed(site, found)
+    return page_of(site, q, data.category_page, category=category, page=page, per_page=per_page)
 
 
 @router.get(
@@ -264,10 +244,7 @@ def trending(
     page: Page = 1,
     per_page: PerPage = data.PER_PAGE,
 ) -> Any:
-    found = data.trending_page(
-        site, period=period, page=page, per_page=per_page, options=q.options, user_id=q.user_id
-    )
-    return listed(site, found)
+    return page_of(site, q, data.trending_page, period=period, page=page, per_page=per_page)
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperDetail, summary="One paper")

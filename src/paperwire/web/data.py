@@ -208,6 +208,21 @@ def _listing(
         limit=per_page,
         offset=(page - 1) * per_page,
     )
+    return _list_dict(kind, key, title, first, last, category, _papers(rows), pages)
+
+
+def _list_dict(
+    kind: str,
+    key: str | None,
+    title: str,
+    first: date | None,
+    last: date | None,
+    category: str | None,
+    papers: list[dict[str, Any]],
+    pages: dict[str, int],
+    note: str | None = None,
+) -> dict[str, Any]:
+    """What every list page holds (`prev`, `next` and `days` are filled in by its caller)."""
     return {
         "kind": kind,
         "key": key,
@@ -218,8 +233,8 @@ def _listing(
         "prev": None,
         "next": None,
         "days": [],
-        "note": None,
-        "papers": _papers(rows),
+        "note": note,
+        "papers": papers,
         "pagination": pages,
     }
 
@@ -253,19 +268,8 @@ def _filtered_listing(
         views=_papers,
         base_order=order,
     )
-    return {
-        "kind": kind,
-        "key": key,
-        "title": title,
-        "first_day": first,
-        "last_day": last,
-        "category": category,
-        "prev": None,
-        "next": None,
-        "days": [],
-        "note": found.note,
-        "papers": found.papers,
-        "pagination": pagination(page, per_page, found.total),
+    pages = pagination(page, per_page, found.total)
+    return _list_dict(kind, key, title, first, last, category, found.papers, pages, found.note) | {
         "options": options,
         "query": options.query(),
         "orders": list_order.ORDERS if kind in list_order.ORDERED_KINDS else {},
@@ -467,20 +471,10 @@ def trending_page(
             view["score"] = round(score, 4)
             view["votes"] = in_period.get(pk, 0)
             papers.append(view)
-    return {
-        "kind": "trending",
-        "key": period,
-        "title": TRENDING_TITLES[period],
-        "first_day": start.date(),
-        "last_day": end.date(),
-        "category": None,
-        "prev": None,
-        "next": None,
-        "days": [],
-        "note": TRENDING_NOTE,
-        "papers": papers,
-        "pagination": pages,
-    } | list_order.controls(site, options, user_id, first=start.date(), last=end.date())
+    first, last = start.date(), end.date()
+    title = TRENDING_TITLES[period]
+    found = _list_dict("trending", period, title, first, last, None, papers, pages, TRENDING_NOTE)
+    return found | list_order.controls(site, options, user_id, first=first, last=last)
 
 
 def _recency_trending(
