@@ -111,3 +111,14 @@ def test_generated_answers_are_rate_limited(llm_client: TestClient) -> None:
     limited = llm_client.get("/ask/stream", params={"q": QUESTION})
     assert limited.status_code == 429 and "Retry-After" in limited.headers
     assert llm_client.get("/ask", params={"q": QUESTION}).status_code == 200  # extractive: free
+
+
+def test_a_question_longer_than_the_query_limit_is_asked_with_its_first_terms(
+    client: TestClient,
+) -> None:
+    long = " ".join(["robust", "transformers"] * 40)  # 80 terms; a search takes at most 64
+    assert client.get("/api/v1/search", params={"q": long}).status_code == 400
+    body = client.get("/api/v1/ask", params={"q": long}).json()
+    assert body["asked"] is True and "first 64 terms" in body["note"]
+    bad = client.get("/api/v1/ask", params={"q": 'an "unclosed quote'})
+    assert bad.status_code == 400  # other unreadable questions still say what is wrong

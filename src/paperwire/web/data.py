@@ -19,13 +19,13 @@ from paperwire.community.authors import author_pages
 from paperwire.community.trending import PERIODS, check_period, trending
 from paperwire.community.trending import window as trending_window
 from paperwire.days import day_of
-from paperwire.errors import BadRequest, NotFound
+from paperwire.errors import BadQuery, BadRequest, NotFound
 from paperwire.index.manager import index_status
 from paperwire.ops import metrics
 from paperwire.pipeline.status import steps_status
 from paperwire.search.ask import ask
 from paperwire.search.generate import ChatConfig, generate
-from paperwire.search.query import ParsedQuery, query_string
+from paperwire.search.query import MAX_TERMS, ParsedQuery, query_string
 from paperwire.search.service import (
     MAX_RESULTS,
     MAX_SIMILAR,
@@ -654,13 +654,28 @@ def ask_page(
             "llm": chat is not None,
             "generated": None,
         }
-    page = ask(site.store, site.index, q, mode=mode)
+    page, cut = _ask_words(site, q, mode)
+    if cut:
+        page["note"] = " ".join(filter(None, [page.get("note"), cut]))
     for paper in page["papers"]:
         paper["url"] = paper_url(paper["id"])
     page.update(asked=True, llm=chat is not None, generated=None)
     if llm and chat is not None:
         page["generated"] = generate(chat, page)
     return page
+
+
+def _ask_words(site: Site, q: str, mode: str) -> tuple[dict[str, Any], str]:
+    """Ask for `q`; a question longer than the query syntax's MAX_TERMS terms is asked with
+    its first MAX_TERMS (a question is prose, not a query to refuse), saying so."""
+    try:
+        return ask(site.store, site.index, q, mode=mode), ""
+    except BadQuery as exc:
+        if not str(exc).startswith(f"the query has more than {MAX_TERMS} terms"):
+            raise
+        end = exc.position  # where the first term too many starts, in the question as typed
+    cut = f"Only the question's first {MAX_TERMS} terms were used."
+    return ask(site.store, site.index, q[:end], mode=mode), cut
 
 
 def embedding_coverage(site: Site, mode: str) -> dict[str, int] | None:
