@@ -228,14 +228,7 @@ class EmbeddedIndex(IndexBackend):
         return self._encoder
 
     def _query_vectors(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(pooled, token vectors) of a query, remembered for the most recent queries."""
-        found = self.query_vectors.get(text)
-        if found is None:
-            pooled, tokens = self.encoder.encode_both([text], kind="query")
-            found = self.query_vectors[text] = (pooled[0], tokens[0])
-            while len(self.query_vectors) > QUERY_CACHE:
-                self.query_vectors.pop(next(iter(self.query_vectors)))
-        return found
+        return query_vectors(self.query_vectors, self.encoder, text)
 
     def remember_query(self, text: str, pooled: np.ndarray, tokens: np.ndarray) -> None:
         self.query_vectors[text] = (pooled, tokens)
@@ -559,6 +552,20 @@ class EmbeddedIndex(IndexBackend):
             if lens[j]:
                 out[i] = sims[ends[j] - lens[j] : ends[j]]
         return out
+
+
+def query_vectors(
+    cache: dict[str, tuple[np.ndarray, np.ndarray]], encoder: Encoder, text: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pooled, token vectors) of a query, remembered in `cache` for the most recent queries
+    (every backend encodes its queries through here)."""
+    found = cache.get(text)
+    if found is None:
+        pooled, tokens = encoder.encode_both([text], kind="query")
+        found = cache[text] = (pooled[0], tokens[0])
+        while len(cache) > QUERY_CACHE:
+            cache.pop(next(iter(cache)))
+    return found
 
 
 def fuse(

@@ -33,7 +33,13 @@ import numpy as np
 from paperwire.index.analyze import Analyzer
 from paperwire.index.backend import IndexBackend, IndexStatus, Mode, Query
 from paperwire.index.base import Doc, Hits, top_k
-from paperwire.index.embedded import DATE_SORT_POOL, QUERY_CACHE, SIMILAR_TERMS, FusionConfig, fuse
+from paperwire.index.embedded import (
+    DATE_SORT_POOL,
+    SIMILAR_TERMS,
+    FusionConfig,
+    fuse,
+    query_vectors,
+)
 from paperwire.index.embedlog import text_hash
 from paperwire.index.encoders import Encoder, load_encoder
 from paperwire.index.lexical.proximity import proximity_of_spans, term_pairs
@@ -324,13 +330,7 @@ class MilvusIndex(IndexBackend):
         return self._has_vectors
 
     def _query_vectors(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        found = self.query_vectors.get(text)
-        if found is None:
-            pooled, tokens = self.encoder.encode_both([text], kind="query")
-            found = self.query_vectors[text] = (pooled[0], tokens[0])
-            while len(self.query_vectors) > QUERY_CACHE:
-                self.query_vectors.pop(next(iter(self.query_vectors)))
-        return found
+        return query_vectors(self.query_vectors, self.encoder, text)
 
     def remember_query(self, text: str, pooled: np.ndarray, tokens: np.ndarray) -> None:
         self.query_vectors[text] = (pooled, tokens)
